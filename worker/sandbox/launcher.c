@@ -1,0 +1,1 @@
+/* placeholder */ typedef int sentinel_placeholder_t;
