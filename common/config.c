@@ -67,7 +67,9 @@ static const ConfigEntry config_table[] = {
 
 static int parse_u64(const char *s, uint64_t *ret)
 {
-        if (!s || !*s || *s == '-' || *s == '+')
+        /* strtoull() skips leading white space and accepts a sign after it (" -1" is ULLONG_MAX):
+         * only digits. */
+        if (!s || *s < '0' || *s > '9')
                 return -EINVAL;
         char *end;
         errno = 0;

@@ -59,7 +59,7 @@ typedef struct StepResult {
         uint64_t memory_kb; /* peak of the whole cgroup */
         bool oom_killed;
         bool killed_by_supervisor;
-        char message[256];
+        char message[320];
         OutBuf out; /* stdout */
         OutBuf err; /* stderr */
 } StepResult;
@@ -73,7 +73,7 @@ typedef struct RunResult {
         StepResult compile; /* out holds compile output; valid when has_compile */
         bool has_compile;
         StepResult run;
-        char message[256];
+        char message[400];
 } RunResult;
 
 void run_result_init(RunResult *r);
