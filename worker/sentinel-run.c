@@ -244,7 +244,7 @@ static void on_done(void *userdata, RunResult *r)
         run->done = true;
         if (run->json) {
                 json_t *j = run_result_to_json(r);
-                run->json_text = j ? json_dumps(j, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+                run->json_text = j ? json_dumps(j, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(10)) : NULL;
                 json_decref(j);
                 if (!run->json_text)
                         run->exit_code = EXIT_INTERNAL;
@@ -353,7 +353,8 @@ static int run(int argc, char **argv)
         signal(SIGPIPE, SIG_IGN);
 
         Launcher *l = NULL;
-        LauncherOptions lo = {.config = &cfg, .slots = 1, .fresh_netns = a.fresh_netns};
+        LauncherOptions lo = {.config = &cfg, .slots = 1, .fresh_netns = a.fresh_netns,
+                .ro_mounts = policy_ro_mounts(policy)};
         r = launcher_new(&lo, &l, msg, sizeof msg);
         if (r < 0) {
                 log_error("cannot start the sandbox launcher: %s", msg);

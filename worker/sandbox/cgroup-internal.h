@@ -44,6 +44,7 @@ struct CgroupManager {
         const CgroupBackend *ops;
         bool fake;
         bool base_is_own; /* v2: the base is our own cgroup, so we must leave it for a leaf */
+        int peak_reset;   /* v2: does writing memory.peak reset it (6.12+)? -1 unknown, 0 no, 1 yes */
         pid_t pid;
         char parent_name[32]; /* "sentinel-<pid>" */
         CgroupHier hier[CGROUP_HIER_MAX];
@@ -62,8 +63,7 @@ struct CgroupSlot {
         bool used;     /* prepared at least once */
 
         /* v2 */
-        int peak_fd;          /* memory.peak, O_RDWR when the kernel resets it per fd (6.12+) */
-        bool peak_resettable;
+        int peak_fd;          /* memory.peak, O_RDWR if the kernel may reset it per fd */
         int events_fd;        /* cgroup.events, polled for "populated 0" */
 
         /* v1 */

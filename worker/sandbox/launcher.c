@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
@@ -59,6 +60,8 @@ typedef struct Watch {
 typedef struct Slot {
         unsigned index;
         uid_t uid;
+        int uid_lock_fd; /* flock held on the uid: no other launcher on this host uses it */
+        char etc_path[64];
         bool busy;
         CgroupSlot *cg;
         int netns_fd;
@@ -89,7 +92,7 @@ struct Launcher {
         unsigned n_slots;
         CgroupManager *cg;
         HostLayout layout;
-        char *runtime_dir, *root_path, *boxes_path;
+        char *runtime_dir, *root_path, *boxes_path, *dev_path, *etc_path;
         int boxes_fd, devnull_fd, epoll_fd;
         unsigned running, ncpus;
         uint64_t next_box;
@@ -139,7 +142,64 @@ static int setup_runtime(Launcher *l, const char *dir, char *errbuf, size_t errl
         l->boxes_fd = open(l->boxes_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (l->boxes_fd < 0)
                 return -errno;
+
+        /* /dev and the slots' /etc are built once here and bound into each sandbox. */
+        if (asprintf(&l->dev_path, "%s/dev", dir) < 0 || asprintf(&l->etc_path, "%s/etc", dir) < 0)
+                return -ENOMEM;
+        int r = mkdir(l->dev_path, 0755) < 0 ? -errno : spawn_prepare_dev(l->dev_path);
+        if (r < 0) {
+                snprintf(errbuf, errlen, "cannot prepare the sandbox /dev: %s", strerror(-r));
+                return r;
+        }
+        if (mkdir(l->etc_path, 0755) < 0 ||
+                mount("sentinel-etc", l->etc_path, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=256k,mode=0755") < 0) {
+                snprintf(errbuf, errlen, "cannot prepare the sandbox /etc: %s", strerror(errno));
+                return -errno;
+        }
         return 0;
+}
+
+/* Fills each slot's /etc, then makes them all read-only. */
+static int setup_slot_etc(Launcher *l, const char *const *mountpoints)
+{
+        for (unsigned i = 0; i < l->n_slots; i++) {
+                Slot *s = &l->slots[i];
+                snprintf(s->etc_path, sizeof s->etc_path, "%s/%u", l->etc_path, i);
+                if (mkdir(s->etc_path, 0755) < 0)
+                        return -errno;
+                int r = spawn_prepare_etc(s->etc_path, s->uid, s->uid, mountpoints);
+                if (r < 0)
+                        return r;
+        }
+        if (mount(NULL, l->etc_path, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                    NULL) < 0)
+                return -errno;
+        return 0;
+}
+
+/* Takes the lowest uid >= *next that no other launcher on this host holds, by flock on a file per
+ * uid. Two launchers sharing a uid would share RLIMIT_NPROC and other per-user counters. */
+static int lock_slot_uid(uint64_t *next, uid_t *ret_uid, int *ret_fd)
+{
+        static const char dir[] = "/run/lock/sentinel";
+        if (mkdir("/run/lock", 0755) < 0 && errno != EEXIST)
+                return -errno;
+        if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+                return -errno;
+        for (unsigned tries = 0; tries < 4096; tries++, (*next)++) {
+                char path[64];
+                snprintf(path, sizeof path, "%s/uid-%" PRIu64 ".lock", dir, *next);
+                int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+                if (fd < 0)
+                        return -errno;
+                if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+                        *ret_uid = (uid_t)(*next)++;
+                        *ret_fd = fd;
+                        return 0;
+                }
+                close(fd);
+        }
+        return -EUSERS;
 }
 
 int launcher_new(const LauncherOptions *opts, Launcher **ret, char *errbuf, size_t errlen)
@@ -167,7 +227,6 @@ int launcher_new(const LauncherOptions *opts, Launcher **ret, char *errbuf, size
         l->runtime_dir = strdup(opts->runtime_dir ? opts->runtime_dir : "/run/sentinel");
         if (!l->runtime_dir)
                 return -ENOMEM;
-        Launcher *lp = l;
         r = setup_runtime(l, l->runtime_dir, errbuf, errlen);
         if (r < 0) {
                 launcher_free(TAKE_PTR(l));
@@ -203,11 +262,19 @@ int launcher_new(const LauncherOptions *opts, Launcher **ret, char *errbuf, size
                 launcher_free(TAKE_PTR(l));
                 return -ENOMEM;
         }
+        uint64_t next_uid = opts->config->uid_base;
+        for (unsigned i = 0; i < l->n_slots; i++)
+                l->slots[i].uid_lock_fd = l->slots[i].netns_fd = -1;
         for (unsigned i = 0; i < l->n_slots; i++) {
                 Slot *s = &l->slots[i];
                 s->index = i;
-                s->uid = (uid_t)(opts->config->uid_base + i);
-                s->netns_fd = -1;
+                r = lock_slot_uid(&next_uid, &s->uid, &s->uid_lock_fd);
+                if (r < 0) {
+                        snprintf(errbuf, errlen, "no free sandbox uid from %" PRIu64 ": %s", opts->config->uid_base,
+                                strerror(-r));
+                        launcher_free(TAKE_PTR(l));
+                        return r;
+                }
                 r = cgroup_slot_new(l->cg, i, &s->cg);
                 if (r < 0) {
                         snprintf(errbuf, errlen, "cannot create the cgroup of slot %u: %s", i, strerror(-r));
@@ -224,10 +291,15 @@ int launcher_new(const LauncherOptions *opts, Launcher **ret, char *errbuf, size
                         }
                 }
         }
-        snprintf(l->describe, sizeof l->describe, "%u slots, uids %" PRIu64 "-%" PRIu64 ", cgroup %s, landlock ABI %d",
-                l->n_slots, opts->config->uid_base, opts->config->uid_base + l->n_slots - 1,
+        r = setup_slot_etc(l, opts->ro_mounts);
+        if (r < 0) {
+                snprintf(errbuf, errlen, "cannot prepare the slots' /etc: %s", strerror(-r));
+                launcher_free(TAKE_PTR(l));
+                return r;
+        }
+        snprintf(l->describe, sizeof l->describe, "%u slots, uids %u-%u, cgroup %s, landlock ABI %d",
+                l->n_slots, (unsigned)l->slots[0].uid, (unsigned)l->slots[l->n_slots - 1].uid,
                 cgroup_manager_describe(l->cg), l->layout.landlock_abi);
-        (void)lp;
         *ret = TAKE_PTR(l);
         return 0;
 }
@@ -247,6 +319,7 @@ Launcher *launcher_free(Launcher *l)
                 }
                 cgroup_slot_free(s->cg);
                 safe_close(s->netns_fd);
+                safe_close(s->uid_lock_fd);
         }
         free(l->slots);
         cgroup_manager_free(l->cg);
@@ -258,6 +331,8 @@ Launcher *launcher_free(Launcher *l)
         free(l->runtime_dir);
         free(l->root_path);
         free(l->boxes_path);
+        free(l->dev_path);
+        free(l->etc_path);
         free(l);
         return NULL;
 }
@@ -464,8 +539,13 @@ static void sandbox_on_sync(Sandbox *sb)
 
 /* A killing seccomp rule fired: learn which syscall, then end the sandbox. The blocked call never
  * completes: the process dies waiting for our answer. */
-static void sandbox_on_notify(Sandbox *sb)
+static void sandbox_on_notify(Sandbox *sb, uint32_t events)
 {
+        if (!(events & EPOLLIN)) {
+                /* A hang-up alone: every filtered process is gone. RECV would block here. */
+                close_watched(sb, &sb->notify_fd);
+                return;
+        }
         struct seccomp_notif_sizes sizes = {};
         if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sizes) < 0)
                 sizes.seccomp_notif = sizeof(struct seccomp_notif);
@@ -634,6 +714,8 @@ int launcher_spawn(Launcher *l, unsigned slot, Box *box, const StepSpec *spec, S
                 .ro_mounts = spec->ro_mounts,
                 .layout = &l->layout,
                 .root_path = l->root_path,
+                .dev_path = l->dev_path,
+                .etc_path = s->etc_path,
                 .box_path = box->path,
                 .uid = s->uid,
                 .gid = s->uid,
@@ -740,7 +822,7 @@ int launcher_dispatch(Launcher *l, int timeout_ms)
                                 break;
                         case WATCH_NOTIFY:
                                 if (sb->notify_fd >= 0)
-                                        sandbox_on_notify(sb);
+                                        sandbox_on_notify(sb, evs[i].events);
                                 break;
                         case WATCH_TIMER:
                                 if (sb->timer_fd >= 0)

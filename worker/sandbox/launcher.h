@@ -23,6 +23,7 @@ typedef struct LauncherOptions {
         unsigned slots;          /* 0: config->slots, or the number of online CPUs */
         const char *runtime_dir; /* NULL: "/run/sentinel" */
         bool fresh_netns;        /* a new network namespace per run instead of the pooled one */
+        const char *const *ro_mounts; /* every ro_mount the policy's languages use (mount points) */
 } LauncherOptions;
 
 /* One sandboxed step (a compile or a run). */

@@ -74,10 +74,29 @@ int policy_load(const char *dir, Policy **ret, char *errbuf, size_t errlen)
         return 0;
 }
 
+const char *const *policy_ro_mounts(Policy *p)
+{
+        if (p->ro_mounts)
+                return (const char *const *)p->ro_mounts;
+        size_t n = 0;
+        for (size_t i = 0; i < p->languages->n_languages; i++)
+                for (char **m = p->languages->languages[i].ro_mounts; m && *m; m++)
+                        n++;
+        p->ro_mounts = calloc(n + 1, sizeof *p->ro_mounts);
+        if (!p->ro_mounts)
+                return NULL;
+        n = 0;
+        for (size_t i = 0; i < p->languages->n_languages; i++)
+                for (char **m = p->languages->languages[i].ro_mounts; m && *m; m++)
+                        p->ro_mounts[n++] = *m; /* borrowed from the registry */
+        return (const char *const *)p->ro_mounts;
+}
+
 Policy *policy_free(Policy *p)
 {
         if (!p)
                 return NULL;
+        free(p->ro_mounts);
         for (size_t i = 0; i < p->n_profiles; i++)
                 seccomp_program_free(p->profiles[i]);
         free(p->profiles);

@@ -12,6 +12,7 @@ typedef struct Policy {
         LanguageRegistry *languages;
         SeccompProgram **profiles;
         size_t n_profiles;
+        char **ro_mounts; /* lazily built by policy_ro_mounts(); strings borrowed */
 } Policy;
 
 /* Loads <dir>/languages.json and compiles <dir>/seccomp/<name>.json for every profile name a
@@ -23,3 +24,6 @@ const SeccompProgram *policy_profile(const Policy *p, const char *name);
 
 #include "cleanup.h"
 DEFINE_TRIVIAL_CLEANUP_FUNC(Policy *, policy_free);
+
+/* Every ro_mount any language uses, NULL-terminated (for the launcher's mount points). Owned by p. */
+const char *const *policy_ro_mounts(Policy *p);

@@ -88,6 +88,70 @@ int spawn_detect_layout(HostLayout *ret)
         return 0;
 }
 
+static int write_small_file(const char *path, const char *data);
+
+int spawn_prepare_dev(const char *path)
+{
+        if (mount("sentinel-dev", path, "tmpfs", MS_NOSUID | MS_NOEXEC, "size=64k,nr_inodes=64,mode=0755") < 0)
+                return -errno;
+        static const struct {
+                const char *name;
+                unsigned major, minor;
+        } nodes[] = {{"null", 1, 3}, {"zero", 1, 5}, {"full", 1, 7}, {"random", 1, 8}, {"urandom", 1, 9}};
+        static const struct {
+                const char *name, *target;
+        } links[] = {{"fd", "/proc/self/fd"}, {"stdin", "/proc/self/fd/0"}, {"stdout", "/proc/self/fd/1"},
+                {"stderr", "/proc/self/fd/2"}, {"shm", "/tmp"}};
+        char p[4096];
+        mode_t old = umask(0);
+        int r = 0;
+        for (size_t i = 0; r == 0 && i < ELEMENTSOF(nodes); i++) {
+                snprintf(p, sizeof p, "%s/%s", path, nodes[i].name);
+                if (mknod(p, S_IFCHR | 0666, makedev(nodes[i].major, nodes[i].minor)) < 0)
+                        r = -errno;
+        }
+        for (size_t i = 0; r == 0 && i < ELEMENTSOF(links); i++) {
+                snprintf(p, sizeof p, "%s/%s", path, links[i].name);
+                if (symlink(links[i].target, p) < 0)
+                        r = -errno;
+        }
+        umask(old);
+        if (r == 0 && mount(NULL, path, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NOEXEC, NULL) < 0)
+                r = -errno;
+        return r;
+}
+
+static int mkdir_parents(char *path);
+
+int spawn_prepare_etc(const char *path, uid_t uid, gid_t gid, const char *const *mountpoints)
+{
+        char p[4096], passwd[256], group[256];
+        snprintf(passwd, sizeof passwd,
+                "root:x:0:0:root:/:/usr/sbin/nologin\nsandbox:x:%u:%u:sandbox:/box:/usr/sbin/nologin\n",
+                (unsigned)uid, (unsigned)gid);
+        snprintf(group, sizeof group, "root:x:0:\nsandbox:x:%u:\n", (unsigned)gid);
+        const struct {
+                const char *name, *data;
+        } files[] = {{"passwd", passwd}, {"group", group}, {"hosts", "127.0.0.1 localhost sentinel\n::1 localhost\n"}};
+        for (size_t i = 0; i < ELEMENTSOF(files); i++) {
+                snprintf(p, sizeof p, "%s/%s", path, files[i].name);
+                if (write_small_file(p, files[i].data) < 0)
+                        return -errno;
+        }
+        for (const char *const *m = mountpoints; m && *m; m++) {
+                struct stat st;
+                if (strncmp(*m, "/etc/", 5) != 0 || stat(*m, &st) < 0)
+                        continue;
+                if (snprintf(p, sizeof p, "%s/%s", path, *m + 5) >= (int)sizeof p)
+                        return -ENAMETOOLONG;
+                if (mkdir_parents(p) < 0)
+                        return -errno;
+                if (S_ISDIR(st.st_mode) ? mkdir(p, 0755) < 0 && errno != EEXIST : write_small_file(p, "") < 0 && errno != EEXIST)
+                        return -errno;
+        }
+        return 0;
+}
+
 /* ---- child side ---------------------------------------------------------------------------- */
 
 _noreturn_ static void child_fail(int sync_fd, int err, const char *what, const char *arg)
@@ -170,20 +234,14 @@ static void build_root(const SpawnSpec *spec)
                 CHECK(bind_ro(spec->layout->binds[i], p, 0), "bind", spec->layout->binds[i]);
         }
 
-        /* A tiny /etc of our own: the host's is never shown. */
+        /* /etc and /dev were prepared read-only by the launcher: one bind each. The host's /etc is
+         * never shown. */
         CHECK(path_join(p, sizeof p, R, "/etc"), "path", NULL);
         CHECK(mkdir(p, 0755), "mkdir", p);
-        char passwd[256], group[256];
-        snprintf(passwd, sizeof passwd,
-                "root:x:0:0:root:/:/usr/sbin/nologin\nsandbox:x:%u:%u:sandbox:/box:/usr/sbin/nologin\n",
-                (unsigned)spec->uid, (unsigned)spec->gid);
-        snprintf(group, sizeof group, "root:x:0:\nsandbox:x:%u:\n", (unsigned)spec->gid);
-        CHECK(path_join(p, sizeof p, R, "/etc/passwd"), "path", NULL);
-        CHECK(write_small_file(p, passwd), "write", p);
-        CHECK(path_join(p, sizeof p, R, "/etc/group"), "path", NULL);
-        CHECK(write_small_file(p, group), "write", p);
-        CHECK(path_join(p, sizeof p, R, "/etc/hosts"), "path", NULL);
-        CHECK(write_small_file(p, "127.0.0.1 localhost sentinel\n::1 localhost\n"), "write", p);
+        CHECK(mount(spec->etc_path, p, NULL, MS_BIND, NULL), "bind /etc", NULL);
+        CHECK(path_join(p, sizeof p, R, "/dev"), "path", NULL);
+        CHECK(mkdir(p, 0755), "mkdir", p);
+        CHECK(mount(spec->dev_path, p, NULL, MS_BIND, NULL), "bind /dev", NULL);
 
         /* Extra read-only paths a language needs (its JDK configuration, say). */
         for (const char *const *m = spec->ro_mounts; m && *m; m++) {
@@ -197,50 +255,28 @@ static void build_root(const SpawnSpec *spec)
                 if (S_ISDIR(st.st_mode)) {
                         if (mkdir(p, 0755) < 0 && errno != EEXIST)
                                 child_fail(spec->sync_fd, errno, "mkdir", p);
-                } else
-                        CHECK(write_small_file(p, ""), "create", p);
+                } else if (write_small_file(p, "") < 0 && errno != EEXIST)
+                        child_fail(spec->sync_fd, errno, "create", p);
+                /* Mount points below /etc were made by spawn_prepare_etc (that /etc is read-only). */
                 CHECK(bind_ro(*m, p, 0), "bind", *m);
         }
-
-        /* /dev: a few harmless nodes on a small tmpfs, read-only afterwards. */
-        CHECK(path_join(p, sizeof p, R, "/dev"), "path", NULL);
-        CHECK(mkdir(p, 0755), "mkdir", p);
-        CHECK(mount("sentinel-dev", p, "tmpfs", MS_NOSUID | MS_NOEXEC, "size=64k,nr_inodes=64,mode=0755"),
-                "mount /dev", NULL);
-        static const struct {
-                const char *name;
-                unsigned major, minor;
-        } nodes[] = {{"null", 1, 3}, {"zero", 1, 5}, {"full", 1, 7}, {"random", 1, 8}, {"urandom", 1, 9}};
-        for (size_t i = 0; i < ELEMENTSOF(nodes); i++) {
-                CHECK(snprintf(q, sizeof q, "%s/dev/%s", R, nodes[i].name), "path", NULL);
-                CHECK(mknod(q, S_IFCHR | 0666, makedev(nodes[i].major, nodes[i].minor)), "mknod", q);
-        }
-        static const struct {
-                const char *name, *target;
-        } dev_links[] = {{"fd", "/proc/self/fd"}, {"stdin", "/proc/self/fd/0"}, {"stdout", "/proc/self/fd/1"},
-                {"stderr", "/proc/self/fd/2"}, {"shm", "/tmp"}};
-        for (size_t i = 0; i < ELEMENTSOF(dev_links); i++) {
-                CHECK(snprintf(q, sizeof q, "%s/dev/%s", R, dev_links[i].name), "path", NULL);
-                CHECK(symlink(dev_links[i].target, q), "symlink", q);
-        }
-        CHECK(mount(NULL, p, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NOEXEC, NULL),
-                "remount /dev", NULL);
 
         /* /proc of the new pid namespace: only the sandbox's own processes. */
         CHECK(path_join(p, sizeof p, R, "/proc"), "path", NULL);
         CHECK(mkdir(p, 0555), "mkdir", p);
         CHECK(mount("proc", p, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL), "mount /proc", NULL);
-        /* Mask what still tells about the host (as Docker's maskedPaths), and make /proc/sys and
-         * friends read-only even for a process that somehow regained root. */
-        static const char *const masked[] = {"/proc/kcore", "/proc/timer_list", "/proc/sched_debug",
-                "/proc/keys", "/proc/kallsyms"};
-        CHECK(snprintf(q, sizeof q, "%s/dev/null", R), "path", NULL);
+        /* Mask what an unprivileged uid could still read about the host (Docker's maskedPaths,
+         * trimmed to the world-readable ones: kcore, keys and sysrq-trigger are root-only or show
+         * only the caller's own objects), and make /proc/sys read-only even for a process that
+         * somehow regained root. */
+        static const char *const masked[] = {"/proc/timer_list", "/proc/kallsyms", "/proc/sched_debug"};
+        CHECK(path_join(q, sizeof q, R, "/dev/null"), "path", NULL);
         for (size_t i = 0; i < ELEMENTSOF(masked); i++) {
                 CHECK(path_join(p, sizeof p, R, masked[i]), "path", NULL);
                 if (access(p, F_OK) == 0)
                         CHECK(mount(q, p, NULL, MS_BIND, NULL), "mask", masked[i]);
         }
-        static const char *const ro_proc[] = {"/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/proc/bus"};
+        static const char *const ro_proc[] = {"/proc/sys"};
         for (size_t i = 0; i < ELEMENTSOF(ro_proc); i++) {
                 CHECK(path_join(p, sizeof p, R, ro_proc[i]), "path", NULL);
                 if (access(p, F_OK) == 0)
@@ -452,7 +488,9 @@ _noreturn_ static void child_main(const SpawnSpec *spec)
         sigaddset(&set, SIGTERM);
         CHECK(sigprocmask(SIG_BLOCK, &set, NULL), "sigprocmask", NULL);
 
-        pid_t program = fork();
+        /* vfork: no copy of our page tables; init waits until the program has exec'd (or failed). The
+         * child only makes syscalls and leaves through execve or _exit. */
+        pid_t program = vfork();
         if (program < 0)
                 child_fail(spec->sync_fd, errno, "fork", NULL);
         if (program == 0)

@@ -51,6 +51,8 @@ typedef struct SpawnSpec {
         const char *const *ro_mounts;  /* extra host paths bound read-only at the same place */
         const HostLayout *layout;
         const char *root_path;         /* empty directory to build the root on (launcher's ns) */
+        const char *dev_path;          /* prepared read-only /dev (spawn_prepare_dev) */
+        const char *etc_path;          /* prepared read-only /etc of the slot (spawn_prepare_etc) */
         const char *box_path;          /* the job's box tmpfs (launcher's ns) */
         uid_t uid;
         gid_t gid;
@@ -70,6 +72,13 @@ typedef struct SpawnSpec {
 
 /* Fills the host layout (what / holds at top level, cap_last_cap, Landlock ABI). */
 int spawn_detect_layout(HostLayout *ret);
+
+/* Prepares, once per launcher, a read-only tmpfs at `path` holding the sandbox's /dev: null, zero,
+ * full, random, urandom and the fd/stdin/stdout/stderr/shm links. Each sandbox binds it (one mount). */
+int spawn_prepare_dev(const char *path);
+/* Prepares at `path` (an existing empty directory) the /etc of a slot: passwd, group, hosts, and an
+ * empty mount point for each of `mountpoints` that lies below /etc (a language's ro_mounts). */
+int spawn_prepare_etc(const char *path, uid_t uid, gid_t gid, const char *const *mountpoints);
 
 /* Clones the sandbox init. Returns its pid (>0) and a pidfd in *ret_pidfd, or -errno. The child
  * never returns; it reports setup failures over spec->sync_fd. Call only from a single-threaded

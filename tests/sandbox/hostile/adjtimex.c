@@ -1,0 +1,18 @@
+/* Attack: adjtimex() with ADJ_OFFSET
+ * Source: catalogue clock_settime/settimeofday/adjtimex
+ * Expect: SECURITY_VIOLATION (blocked system call: adjtimex) */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <sys/timex.h>
+static struct timex tx = {.modes = ADJ_OFFSET};
+int main(void)
+{
+        printf("TRYING adjtimex\n");
+        fflush(stdout);
+        long r = adjtimex(&tx);
+        printf("%s adjtimex r=%ld errno=%d\n", r < 0 ? "BLOCKED" : "ESCAPED", r, r < 0 ? errno : 0);
+        return 0;
+}

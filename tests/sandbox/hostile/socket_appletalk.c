@@ -1,0 +1,19 @@
+/* Attack: rare address family (AppleTalk), historically buggy
+ * Source: moby contrib/syscall-test appletalk.c
+ * Expect: ACCEPTED with "BLOCKED socket errno=97" (EAFNOSUPPORT) */
+#include <errno.h>
+#include <stdio.h>
+#include <sys/socket.h>
+
+int main(void)
+{
+        int types[] = {SOCK_STREAM, SOCK_DGRAM, SOCK_RAW, SOCK_SEQPACKET};
+        for (int i = 0; i < 4; i++) {
+                int fd = socket(5 /* AF_APPLETALK */, types[i], 0);
+                if (fd >= 0)
+                        printf("ESCAPED socket(AF_APPLETALK, %d) = %d\n", types[i], fd);
+                else
+                        printf("BLOCKED socket(AF_APPLETALK, %d) errno=%d\n", types[i], errno);
+        }
+        return 0;
+}
