@@ -57,7 +57,7 @@ static const ConfigEntry config_table[] = {
         U("SENTINEL_STACK_MB", stack_mb, 64, 1, 4096, "MiB", "stack size (RLIMIT_STACK)"),
         U("SENTINEL_KILL_GRACE_MS", kill_grace_ms, 200, 0, 10000, "ms", "SIGTERM to SIGKILL grace on wall timeout"),
         U("SENTINEL_SLOTS", slots, 0, 0, 1024, "", "concurrent sandboxes (0: one per CPU)"),
-        U("SENTINEL_UID_BASE", uid_base, 60000, 1000, 4000000000, "", "slot N runs as uid/gid UID_BASE+N"),
+        U("SENTINEL_UID_BASE", uid_base, 60000, 1000, 4000000000, "", "sandbox uids start here (each slot locks a free one)"),
         U("SENTINEL_MAX_STDIN_KB", max_stdin_kb, 16384, 0, 1048576, "KiB", "largest stdin accepted"),
         U("SENTINEL_MAX_SOURCE_KB", max_source_kb, 1024, 1, 65536, "KiB", "largest source file accepted"),
         S("SENTINEL_POLICY_DIR", policy_dir, "", "sandbox-policies directory (languages.json, seccomp/)"),

@@ -211,28 +211,47 @@ def _ppid(pid):
         return 0
 
 
+def _uids(pid):
+    m = re.search(r"^Uid:\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)", _read(f"/proc/{pid}/status"), re.M)
+    return [int(u) for u in m.groups()] if m else []
+
+
+def _is_sandbox_uid(pid):
+    return any(UID_FIRST <= u < UID_END for u in _uids(pid))
+
+
+def _ns_depth(pid):
+    m = re.search(r"^NSpid:\s+(.*)$", _read(f"/proc/{pid}/status"), re.M)
+    return len(m.group(1).split()) if m else 0
+
+
 def sandbox_processes():
-    """Processes with a sandbox uid that do not descend from a live sentinel-run (those would be
-    someone else's run going on concurrently). Returns a list of (pid, uid, comm, cmdline)."""
+    """Sandbox processes that no live supervisor owns: processes with a sandbox uid whose first
+    ancestor in our pid namespace that is not a sandbox process is init (they were orphaned)
+    or this test process; and sentinel-run processes that were orphaned themselves (a launcher
+    left behind). Processes under someone else's live sentinel-run (or unit test) are not ours
+    to judge: others may run the sandbox concurrently. Returns [(pid, uid, comm, cmdline)]."""
+    me, depth = os.getpid(), _ns_depth(os.getpid())
     found = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
-        status = _read(f"/proc/{entry}/status")
-        m = re.search(r"^Uid:\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)", status, re.M)
-        if not m or not any(UID_FIRST <= int(u) < UID_END for u in m.groups()):
+        pid = int(entry)
+        uids = _uids(pid)
+        if not uids:
             continue
-        pid, owned, seen = int(entry), False, set()
-        p = pid
-        while p > 1 and p not in seen:
-            seen.add(p)
-            if _comm(p) == "sentinel-run":
-                owned = True
+        sandboxed = any(UID_FIRST <= u < UID_END for u in uids)
+        if not sandboxed and not (_comm(pid) == "sentinel-run" and _ppid(pid) <= 1):
+            continue
+        owner, seen = pid, set()
+        while owner > 1 and owner not in seen:
+            seen.add(owner)
+            if owner != pid and _ns_depth(owner) == depth and not _is_sandbox_uid(owner):
                 break
-            p = _ppid(p)
-        if not owned:
+            owner = _ppid(owner)
+        if owner <= 1 or owner == me:
             cmdline = _read(f"/proc/{pid}/cmdline").replace("\0", " ").strip()
-            found.append((pid, m.group(1), _comm(pid), cmdline))
+            found.append((pid, uids[0], _comm(pid), cmdline[:200]))
     return found
 
 
@@ -241,14 +260,15 @@ def no_sandbox_processes():
     assert not procs, f"sandbox processes outlived their run: {procs}"
 
 
-def leftover_cgroups():
-    """sentinel-<pid> cgroups (one or two levels below ours) whose sentinel-run is gone."""
+def leftover_cgroups(our_pids):
+    """sentinel-<pid> cgroups (one or two levels below ours) left by a sentinel-run this suite
+    started (others may run the sandbox, and its unit tests, concurrently on this host)."""
     left = []
     for d in _cgroup_dirs():
         for pattern in ("sentinel-*", "*/sentinel-*"):
             for p in pathlib.Path(d).glob(pattern):
                 m = re.fullmatch(r"sentinel-(\d+)", p.name)
-                if p.is_dir() and not (m and _pid_alive(int(m.group(1))) and _comm(int(m.group(1))) == "sentinel-run"):
+                if m and int(m.group(1)) in our_pids and p.is_dir():
                     left.append(str(p))
     return left
 
@@ -276,6 +296,7 @@ class Host:
         self.hostname = _read("/etc/hostname").strip() or socket.gethostname()
         self.etc_hashes = {p: _sha(p) for p in ("/etc/passwd", "/etc/shadow", "/etc/hostname")}
         self.outputs = []  # (what, text) of every run since the last check
+        self.pids = set()  # every sentinel-run this suite started
         self.reset_baseline()
 
     def reset_baseline(self):
@@ -338,7 +359,7 @@ class Host:
             before, after = set(self.mountinfo.splitlines()), set(now.splitlines())
             bad.append(f"host mount table changed: added {sorted(after - before)} removed {sorted(before - after)}")
             self.mountinfo = now
-        left = leftover_cgroups()
+        left = leftover_cgroups(self.pids)
         if left:
             bad.append(f"leftover cgroups: {left}")
         return bad
@@ -417,6 +438,7 @@ def run_raw(argv, source=None, lang=None, stdin=None, timeout=60):
             argv.append(path)
         p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=sentinel_env(),
                              stdin=subprocess.DEVNULL, cwd=tmp)
+        HOST.pids.add(p.pid)
         try:
             out, err = p.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:

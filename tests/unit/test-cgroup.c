@@ -11,6 +11,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -20,16 +21,16 @@
 
 static unsigned passed, failed;
 
-#define CHECK(cond, ...)                                                                               \
-        do {                                                                                           \
-                if (cond)                                                                              \
-                        passed++;                                                                      \
-                else {                                                                                 \
-                        failed++;                                                                      \
-                        printf("FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);                         \
-                        printf(__VA_ARGS__);                                                           \
-                        printf("\n");                                                                  \
-                }                                                                                      \
+#define CHECK(cond, ...)                                                       \
+        do {                                                                   \
+                if (cond)                                                      \
+                        passed++;                                              \
+                else {                                                         \
+                        failed++;                                              \
+                        printf("FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
+                        printf(__VA_ARGS__);                                   \
+                        printf("\n");                                          \
+                }                                                              \
         } while (0)
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(CgroupManager *, cgroup_manager_free);
@@ -155,7 +156,8 @@ static void test_v2_fake(const char *tmp)
         CHECK(!exists_at(sys, stale), "stale tree of a dead pid removed");
         CHECK(exists_at(sys, "a/b/sentinel-1"), "tree of a live pid kept");
         CHECK(file_is(sys, "a/b/supervisor/cgroup.procs", pidline), "our pid moved to the supervisor leaf");
-        CHECK(file_is(sys, "a/b/cgroup.subtree_control", "+memory +pids +cpu"), "controllers for our children");
+        CHECK(file_is(sys, "a/b/cgroup.subtree_control", "+memory +pids +cpu"),
+                "controllers for our children");
         CHECK(file_is(sys, parent_sc, "+memory +pids +cpu"), "controllers for the slots");
 
         CgroupSlot *s = NULL;
@@ -275,8 +277,8 @@ static void test_v1_fake(const char *tmp, const char *cpuacct_mount)
         if (r < 0)
                 return;
         CHECK(cgroup_manager_version(m) == CGROUP_V1, "version");
-        _cleanup_free_ char *desc =
-                fmt("v1 memory:/x/y/sentinel-%d pids:/sentinel-%d %s:/sentinel-%d", pid, pid, cpuacct_mount, pid);
+        _cleanup_free_ char *desc = fmt("v1 memory:/x/y/sentinel-%d pids:/sentinel-%d %s:/sentinel-%d", pid,
+                pid, cpuacct_mount, pid);
         CHECK(strcmp(cgroup_manager_describe(m), desc) == 0, "describe: %s", cgroup_manager_describe(m));
 
         CgroupSlot *s = NULL;
@@ -287,10 +289,12 @@ static void test_v1_fake(const char *tmp, const char *cpuacct_mount)
         _cleanup_free_ char *mem = fmt("memory/x/y/sentinel-%d/slot-2", pid);
         _cleanup_free_ char *pids = fmt("pids/sentinel-%d/slot-2", pid);
         _cleanup_free_ char *cpu = fmt("%s/sentinel-%d/slot-2", cpuacct_mount, pid);
-        CHECK(exists_at(sys, mem) && exists_at(sys, pids) && exists_at(sys, cpu), "a slot in each hierarchy");
+        CHECK(exists_at(sys, mem) && exists_at(sys, pids) && exists_at(sys, cpu),
+                "a slot in each hierarchy");
         CHECK(cgroup_slot_clone_fd(s) == -1, "no clone fd on v1");
         const int *fds = NULL;
-        CHECK(cgroup_slot_procs_fds(s, &fds) == 3 && fds[0] >= 0 && fds[1] >= 0 && fds[2] >= 0, "three procs fds");
+        CHECK(cgroup_slot_procs_fds(s, &fds) == 3 && fds[0] >= 0 && fds[1] >= 0 && fds[2] >= 0,
+                "three procs fds");
 
         _cleanup_free_ char *f_lim = fmt("%s/memory.limit_in_bytes", mem);
         _cleanup_free_ char *f_sw = fmt("%s/memory.memsw.limit_in_bytes", mem);
@@ -341,7 +345,8 @@ static void test_v1_fake(const char *tmp, const char *cpuacct_mount)
 
 static int try_layout(const char *sys, const char *proc, int force)
 {
-        CgroupOptions o = {.sysfs_root = sys, .proc_self_cgroup = proc, .force_version = force, .fake = true};
+        CgroupOptions o = {
+                .sysfs_root = sys, .proc_self_cgroup = proc, .force_version = force, .fake = true};
         CgroupManager *m = NULL;
         int r = cgroup_manager_new(&o, &m);
         cgroup_manager_free(m);
@@ -368,8 +373,15 @@ static void test_detection(const char *tmp)
         mkdir_at(tmp, "c-v2");
         write_at(v2, "cgroup.controllers", "memory pids\n");
         static const char *const bad[] = {
-                "garbage\n", "0:/a\n", "x::/a\n", "0::relative\n", "::/\n", "0::\n", "12\n",
-                "0::/a/../../etc\n", "1:memory:/\n0\n",
+                "garbage\n",
+                "0:/a\n",
+                "x::/a\n",
+                "0::relative\n",
+                "::/\n",
+                "0::\n",
+                "12\n",
+                "0::/a/../../etc\n",
+                "1:memory:/\n0\n",
         };
         for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
                 write_at(tmp, "c-proc", bad[i]);
@@ -421,19 +433,44 @@ static uint64_t cpu_ns(void)
 static size_t described_dirs(const char *sysfs, const char *desc, char *ret[static 3])
 {
         size_t n = 0;
-        _cleanup_free_ char *copy = strdup(desc);
-        char *save = NULL;
-        for (char *tok = strtok_r(copy, " ", &save); tok && n < 3; tok = strtok_r(NULL, " ", &save)) {
-                if (tok[0] == 'v' && tok[1] != '\0' && tok[2] == '\0')
-                        continue;
+        const char *p = strchr(desc, ' ');
+        while (p && n < 3) {
+                p++;
+                size_t len = strcspn(p, " ");
+                _cleanup_free_ char *tok = strndup(p, len);
                 char *colon = strchr(tok, ':');
                 if (colon) {
                         *colon = '\0';
                         ret[n++] = fmt("%s/%s%s", sysfs, tok, colon + 1);
                 } else
                         ret[n++] = fmt("%s%s", sysfs, tok);
+                p = strchr(p, ' ');
         }
         return n;
+}
+
+/* clone3(CLONE_INTO_CGROUP) into the slot: the child must start there (v2 only). */
+static void check_clone_into(CgroupSlot *s)
+{
+        struct {
+                uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid,
+                        set_tid_size, cgroup;
+        } args = {.flags = 0x200000000ULL /* CLONE_INTO_CGROUP */,
+                .exit_signal = SIGCHLD,
+                .cgroup = (uint64_t)cgroup_slot_clone_fd(s)};
+        long pid = syscall(SYS_clone3, &args, sizeof args);
+        if (pid == 0) {
+                char buf[256] = {};
+                int fd = open("/proc/self/cgroup", O_RDONLY | O_CLOEXEC);
+                ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
+                _exit(n > 0 && strstr(buf, "/slot-0\n") ? 0 : 1);
+        }
+        CHECK(pid > 0, "clone3: %m");
+        if (pid > 0) {
+                int status = wait_child((pid_t)pid);
+                CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "clone3 child not in the slot: 0x%x",
+                        status);
+        }
 }
 
 static void test_live(void)
@@ -464,6 +501,10 @@ static void test_live(void)
                 goto out;
         Limits lim = {.memory_kb = 64 * 1024, .pids = 16};
         CgroupStats st;
+        if (cgroup_manager_version(m) == CGROUP_V2) {
+                CHECK(cgroup_slot_prepare(s, &lim) == 0, "prepare");
+                check_clone_into(s);
+        }
 
         /* OOM: 200 MiB touched under a 64 MiB limit. */
         r = cgroup_slot_prepare(s, &lim);
@@ -596,6 +637,8 @@ out:
 
 int main(void)
 {
+        /* Line buffered: forked children must not inherit unwritten output. */
+        setvbuf(stdout, NULL, _IOLBF, 0);
         char tmpl[] = "/tmp/test-cgroup-XXXXXX";
         const char *tmp = mkdtemp(tmpl);
         if (!tmp) {

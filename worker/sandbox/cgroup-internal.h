@@ -19,10 +19,10 @@ typedef enum CgroupHierKind {
 } CgroupHierKind;
 
 typedef struct CgroupHier {
-        char *mount;    /* directory name below sysfs_root ("memory", "cpu,cpuacct"), "" for v2 */
-        char *base;     /* cgroup path of the base ("/a/b"): our own cgroup or root_override */
-        int base_fd;    /* O_DIRECTORY fd of the base */
-        int parent_fd;  /* O_DIRECTORY fd of "sentinel-<pid>" below the base */
+        char *mount;   /* directory name below sysfs_root ("memory", "cpu,cpuacct"), "" for v2 */
+        char *base;    /* cgroup path of the base ("/a/b"): our own cgroup or root_override */
+        int base_fd;   /* O_DIRECTORY fd of the base */
+        int parent_fd; /* O_DIRECTORY fd of "sentinel-<pid>" below the base */
 } CgroupHier;
 
 typedef struct CgroupBackend {
@@ -60,11 +60,11 @@ struct CgroupSlot {
         char name[24]; /* "slot-<index>" */
         int dir_fd[CGROUP_HIER_MAX];
         int procs_fd[CGROUP_HIER_MAX];
-        bool used;     /* prepared at least once */
+        bool used; /* prepared at least once */
 
         /* v2 */
-        int peak_fd;          /* memory.peak, O_RDWR if the kernel may reset it per fd */
-        int events_fd;        /* cgroup.events, polled for "populated 0" */
+        int peak_fd;   /* memory.peak, O_RDWR if the kernel may reset it per fd */
+        int events_fd; /* cgroup.events, polled for "populated 0" */
 
         /* v1 */
         int64_t mem_limit; /* last value written to memory.limit_in_bytes, -1 unlimited */

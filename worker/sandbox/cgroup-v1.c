@@ -10,8 +10,8 @@
 #include "cgroup-internal.h"
 #include "cleanup.h"
 
-#define MEM CGROUP_HIER_MEMORY
-#define PIDS CGROUP_HIER_PIDS
+#define MEM     CGROUP_HIER_MEMORY
+#define PIDS    CGROUP_HIER_PIDS
 #define CPUACCT CGROUP_HIER_CPUACCT
 
 static int v1_manager_setup(_unused_ CgroupManager *m)

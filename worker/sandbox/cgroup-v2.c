@@ -63,7 +63,8 @@ static int v2_slot_setup(CgroupSlot *s)
         /* Since Linux 6.12 a write to memory.peak resets the peak seen through that fd. Older
          * kernels refuse the write (EINVAL; the open for writing may succeed for root), and then
          * prepare() recreates a used slot instead: a new cgroup starts with a zero peak. */
-        s->peak_fd = openat(dfd, "memory.peak", O_RDWR | O_CLOEXEC | O_NOFOLLOW | (m->fake ? O_CREAT : 0), 0644);
+        s->peak_fd =
+                openat(dfd, "memory.peak", O_RDWR | O_CLOEXEC | O_NOFOLLOW | (m->fake ? O_CREAT : 0), 0644);
         if (s->peak_fd < 0)
                 s->peak_fd = openat(dfd, "memory.peak", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
         s->events_fd = openat(dfd, "cgroup.events", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);

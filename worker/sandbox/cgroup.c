@@ -18,9 +18,9 @@
 #include "cgroup-internal.h"
 #include "cleanup.h"
 
-#define READ_MAX (16u << 20)  /* cgroup.procs of a huge cgroup; nothing we read is near this */
-#define KILL_ROUNDS 200       /* cgroup_slot_kill: rounds of signal-and-wait */
-#define RMDIR_ROUNDS 200      /* an rmdir right after a kill can see EBUSY until the tasks are gone */
+#define READ_MAX     (16u << 20) /* cgroup.procs of a huge cgroup; nothing we read is near this */
+#define KILL_ROUNDS  200         /* cgroup_slot_kill: rounds of signal-and-wait */
+#define RMDIR_ROUNDS 200         /* an rmdir right after a kill can see EBUSY until the tasks are gone */
 
 static const char *const cpuacct_mounts[] = {"cpuacct", "cpu,cpuacct", "cpuacct,cpu"};
 
@@ -381,8 +381,8 @@ static int build_describe(CgroupManager *m)
                 const CgroupHier *h = &m->hier[i];
                 const char *sep = strcmp(h->base, "/") == 0 ? "" : "/";
                 if (m->version == CGROUP_V2)
-                        off += (size_t)snprintf(m->describe + off, cap - off, " %s%s%s", h->base, sep,
-                                m->parent_name);
+                        off += (size_t)snprintf(
+                                m->describe + off, cap - off, " %s%s%s", h->base, sep, m->parent_name);
                 else
                         off += (size_t)snprintf(m->describe + off, cap - off, " %s:%s%s%s", h->mount,
                                 h->base, sep, m->parent_name);
@@ -390,7 +390,10 @@ static int build_describe(CgroupManager *m)
         return 0;
 }
 
-/* Contract in cgroup.h. */
+/* Detects the layout, finds our cgroup in each hierarchy, removes stale "sentinel-<pid>" trees of
+ * dead pids, and creates ours (v2: after moving us into a leaf). The caller owns the manager.
+ * Returns 0, -ENOTSUP (no usable layout, or our hierarchy missing from /proc/self/cgroup),
+ * -EBADMSG (malformed /proc/self/cgroup), -EINVAL (bad options) or -errno. */
 int cgroup_manager_new(const CgroupOptions *opts, CgroupManager **ret)
 {
         static const CgroupOptions defaults = {};
@@ -398,7 +401,7 @@ int cgroup_manager_new(const CgroupOptions *opts, CgroupManager **ret)
                 opts = &defaults;
         const char *sysfs_root = opts->sysfs_root && *opts->sysfs_root ? opts->sysfs_root : "/sys/fs/cgroup";
         const char *proc_path = opts->proc_self_cgroup && *opts->proc_self_cgroup ? opts->proc_self_cgroup
-                                                                                   : "/proc/self/cgroup";
+                                                                                  : "/proc/self/cgroup";
         const char *override = opts->root_override && *opts->root_override ? opts->root_override : NULL;
         if (override && !path_is_safe(override))
                 return -EINVAL;
@@ -447,8 +450,9 @@ int cgroup_manager_new(const CgroupOptions *opts, CgroupManager **ret)
         m->n_hier = version == CGROUP_V2 ? 1 : 3;
         for (size_t i = 0; i < m->n_hier; i++) {
                 CgroupHier *h = &m->hier[i];
-                const char *mount = version == CGROUP_V2 ? "" : i == CGROUP_HIER_CPUACCT ? cpuacct
-                                                                                       : v1_controllers[i];
+                const char *mount = version == CGROUP_V2       ? ""
+                                    : i == CGROUP_HIER_CPUACCT ? cpuacct
+                                                               : v1_controllers[i];
                 h->mount = strdup(mount);
                 if (!h->mount) {
                         r = -ENOMEM;
@@ -465,7 +469,8 @@ int cgroup_manager_new(const CgroupOptions *opts, CgroupManager **ret)
                 /* A second manager in a process that an earlier one moved into "<own>/supervisor"
                  * works from <own>, as the first did. */
                 size_t ol = strlen(own);
-                if (version == CGROUP_V2 && !override && ol > 11 && strcmp(own + ol - 11, "/supervisor") == 0)
+                if (version == CGROUP_V2 && !override && ol > 11 &&
+                        strcmp(own + ol - 11, "/supervisor") == 0)
                         own[ol - 11] = '\0';
                 if (own[0] == '\0') {
                         free(own);
@@ -484,7 +489,8 @@ int cgroup_manager_new(const CgroupOptions *opts, CgroupManager **ret)
                 }
                 _cleanup_free_ char *rel = NULL;
                 const char *b = h->base + strspn(h->base, "/");
-                if (asprintf(&rel, "%s%s%s", h->mount, *h->mount && *b ? "/" : "", *h->mount || *b ? b : ".") < 0) {
+                const char *sep = *h->mount && *b ? "/" : "";
+                if (asprintf(&rel, "%s%s%s", h->mount, sep, *h->mount || *b ? b : ".") < 0) {
                         r = -ENOMEM;
                         goto fail;
                 }
@@ -510,7 +516,8 @@ int cgroup_manager_new(const CgroupOptions *opts, CgroupManager **ret)
                                 goto fail;
                         }
                 }
-                h->parent_fd = openat(h->base_fd, m->parent_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+                h->parent_fd =
+                        openat(h->base_fd, m->parent_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
                 if (h->parent_fd < 0) {
                         r = -errno;
                         (void)unlinkat(h->base_fd, m->parent_name, AT_REMOVEDIR);
@@ -531,6 +538,8 @@ fail:
         return r;
 }
 
+/* Frees the slots still alive (kill, rmdir), removes the parents; the v2 supervisor leaf stays, we
+ * live there. Returns NULL. */
 CgroupManager *cgroup_manager_free(CgroupManager *m)
 {
         if (!m)
@@ -552,11 +561,13 @@ CgroupManager *cgroup_manager_free(CgroupManager *m)
         return NULL;
 }
 
+/* The backend in use. */
 CgroupVersion cgroup_manager_version(const CgroupManager *m)
 {
         return m->version;
 }
 
+/* The cgroups in use, for logs; owned by the manager. */
 const char *cgroup_manager_describe(const CgroupManager *m)
 {
         return m->describe ? m->describe : "";
@@ -620,7 +631,9 @@ int cg_slot_recreate(CgroupSlot *s)
         return slot_open(s);
 }
 
-/* Contract in cgroup.h. Returns 0, -EEXIST when the manager already has slot `index`, or -errno. */
+/* Creates "slot-<index>" in each hierarchy (replacing a leftover) with its fds open. The slot is
+ * the caller's, freed with cgroup_slot_free() before the manager. Returns 0, -EEXIST when the
+ * manager already has slot `index`, or -errno. */
 int cgroup_slot_new(CgroupManager *m, unsigned index, CgroupSlot **ret)
 {
         for (CgroupSlot *o = m->slots; o; o = o->next)
@@ -648,6 +661,7 @@ int cgroup_slot_new(CgroupManager *m, unsigned index, CgroupSlot **ret)
         return 0;
 }
 
+/* Kills what runs in the slot, removes its directories and frees it. Returns NULL. */
 CgroupSlot *cgroup_slot_free(CgroupSlot *s)
 {
         if (!s)
@@ -663,7 +677,10 @@ CgroupSlot *cgroup_slot_free(CgroupSlot *s)
         return NULL;
 }
 
-/* Contract in cgroup.h. Returns -EBUSY when the slot is not empty. */
+/* Sets the limits of the next run and snapshots the counters stats are relative to. The fds
+ * from cgroup_slot_clone_fd()/cgroup_slot_procs_fds() must be fetched after this call (a v2 slot
+ * on a kernel before 6.12 is recreated to reset its peak). Returns 0, -EBUSY when the slot is not
+ * empty, or -errno. */
 int cgroup_slot_prepare(CgroupSlot *s, const Limits *limits)
 {
         if (!s->m->fake && !cgroup_slot_is_empty(s))
@@ -675,27 +692,32 @@ int cgroup_slot_prepare(CgroupSlot *s, const Limits *limits)
         return 0;
 }
 
+/* The slot directory for clone3(CLONE_INTO_CGROUP) on v2, -1 on v1; owned by the slot. */
 int cgroup_slot_clone_fd(const CgroupSlot *s)
 {
         return s->m->version == CGROUP_V2 ? s->dir_fd[0] : -1;
 }
 
+/* The cgroup.procs fds (one per hierarchy) a new child writes "0" to; owned by the slot. */
 size_t cgroup_slot_procs_fds(const CgroupSlot *s, const int **ret_fds)
 {
         *ret_fds = s->procs_fd;
         return s->m->n_hier;
 }
 
+/* CPU time of the slot since prepare, in microseconds. Returns 0 or -errno. */
 int cgroup_slot_cpu_us(CgroupSlot *s, uint64_t *ret)
 {
         return s->m->ops->slot_cpu_us(s, ret);
 }
 
+/* CPU, memory peak, OOM kill and pids.max hits since prepare. Returns 0 or -errno. */
 int cgroup_slot_stats(CgroupSlot *s, CgroupStats *ret)
 {
         return s->m->ops->slot_stats(s, ret);
 }
 
+/* True when no process is in the slot (an unreadable slot counts as busy). */
 bool cgroup_slot_is_empty(CgroupSlot *s)
 {
         /* v2: "populated" in cgroup.events; reading through events_fd also re-arms its poll. */
@@ -711,7 +733,9 @@ bool cgroup_slot_is_empty(CgroupSlot *s)
         return true;
 }
 
-/* Contract in cgroup.h. Fake mode: the kill file protocol runs once, nothing is signalled. */
+/* SIGKILLs everything in the slot, repeating until it is empty (bounded; v2 waits on cgroup.events).
+ * Fake mode: the kill file protocol runs once, nothing is signalled. Returns 0, -EBUSY when
+ * processes remain, or -errno. */
 int cgroup_slot_kill(CgroupSlot *s)
 {
         if (s->m->fake)

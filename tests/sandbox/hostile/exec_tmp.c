@@ -24,6 +24,7 @@ int main(int argc, char **argv)
         if (p == 0) {
                 execl("/tmp/x", "x", "/tmp", (char *)NULL);
                 printf("BLOCKED exec /tmp errno=%d\n", errno);
+                fflush(stdout);
                 _exit(0);
         }
         waitpid(p, NULL, 0);

@@ -4,6 +4,8 @@
 import os
 
 hits, scanned = [], 0
+needle_canary = b"SENTINEL-" + b"CANARY"  # built at run time: this file must not match itself
+needle_env = b"SENTINEL-" + b"ENV"
 for top in ("/", ):
     for root, dirs, files in os.walk(top):
         if root == "/":
@@ -16,7 +18,7 @@ for top in ("/", ):
             except OSError:
                 continue
             scanned += 1
-            if b"SENTINEL-CANARY" in data or b"SENTINEL-ENV" in data:
+            if needle_canary in data or needle_env in data:
                 hits.append(path)
 for h in hits:
     print("ESCAPED found", h)
