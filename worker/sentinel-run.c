@@ -293,13 +293,12 @@ static int run(int argc, char **argv)
         if (log_level_from_string(cfg.log_level, &level) == 0)
                 log_set_level(level);
 
-        Policy *policy = NULL;
+        _cleanup_(policy_freep) Policy *policy = NULL;
         r = policy_load(policy_dir(&cfg), &policy, msg, sizeof msg);
         if (r < 0) {
                 log_error("cannot load the sandbox policy: %s", msg);
                 return EXIT_INTERNAL;
         }
-        _cleanup_(policy_freep) Policy *policy_owner = policy;
         if (a.list_languages)
                 return list_languages(policy);
 
@@ -352,7 +351,7 @@ static int run(int argc, char **argv)
         _cleanup_close_ int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
         signal(SIGPIPE, SIG_IGN);
 
-        Launcher *l = NULL;
+        _cleanup_(launcher_freep) Launcher *l = NULL;
         LauncherOptions lo = {.config = &cfg, .slots = 1, .fresh_netns = a.fresh_netns,
                 .ro_mounts = policy_ro_mounts(policy)};
         r = launcher_new(&lo, &l, msg, sizeof msg);
@@ -360,7 +359,6 @@ static int run(int argc, char **argv)
                 log_error("cannot start the sandbox launcher: %s", msg);
                 return EXIT_INTERNAL;
         }
-        _cleanup_(launcher_freep) Launcher *launcher_owner = l;
         log_debug("launcher: %s", launcher_describe(l));
 
         Run state = {.json = a.json};

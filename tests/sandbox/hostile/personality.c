@@ -1,6 +1,6 @@
 /* Attack: personality(READ_IMPLIES_EXEC) then exec: every readable mapping becomes executable
  * Source: catalogue personality (READ_IMPLIES_EXEC); Sandbox2 personality testcase
- * Expect: SECURITY_VIOLATION (personality) or ACCEPTED; informational, the box is not escaped */
+ * Expect: SECURITY_VIOLATION (blocked system call: personality) */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>

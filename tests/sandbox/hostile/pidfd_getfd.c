@@ -1,6 +1,6 @@
 /* Attack: steal a descriptor from pid 1 (the sandbox's init) with pidfd_getfd, and kcmp it
  * Source: catalogue "ptrace / process_vm_readv|writev / kcmp / pidfd_getfd"
- * Expect: ACCEPTED with "BLOCKED" (EPERM: no ptrace access) or SECURITY_VIOLATION */
+ * Expect: SECURITY_VIOLATION (blocked system call: pidfd_getfd) */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>

@@ -1,7 +1,7 @@
 # Attack: run the host's setuid-root helpers from inside (mount, su, newgrp)
 # Source: catalogue "setuid binaries (nosuid)"
 # Expect: ACCEPTED (or SECURITY_VIOLATION if a helper reaches mount(2)); never root
-for cmd in "mount -t tmpfs none /tmp" "su -c id root" "newgrp root"; do
+for cmd in "su -c id root" "newgrp root" "mount -t tmpfs none /tmp"; do  # mount last: it may be killed
         out=$(timeout 2 $cmd </dev/null 2>&1)
         echo "TRIED $cmd: $out"
 done
