@@ -400,6 +400,8 @@ def _source_text(source):
         return source.read_bytes()
     if isinstance(source, bytes):
         return source
+    if "\n" not in source and len(source) < 4096 and os.path.isfile(source):
+        return pathlib.Path(source).read_bytes()  # a path given as a string
     return source.encode()
 
 

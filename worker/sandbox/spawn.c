@@ -264,7 +264,11 @@ static void build_root(const SpawnSpec *spec)
         /* /proc of the new pid namespace: only the sandbox's own processes. */
         CHECK(path_join(p, sizeof p, R, "/proc"), "path", NULL);
         CHECK(mkdir(p, 0555), "mkdir", p);
-        CHECK(mount("proc", p, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL), "mount /proc", NULL);
+        /* hidepid=invisible: the sandbox uid sees only processes it may ptrace-read. The init is
+         * non-dumpable (root-owned /proc entries), so the program cannot read its command line, which
+         * is the supervisor's own (init is a fork that never execs). */
+        if (mount("proc", p, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "hidepid=invisible") < 0)
+                CHECK(mount("proc", p, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "hidepid=2"), "mount /proc", NULL);
         /* Mask what an unprivileged uid could still read about the host (Docker's maskedPaths,
          * trimmed to the world-readable ones: kcore, keys and sysrq-trigger are root-only or show
          * only the caller's own objects), and make /proc/sys read-only even for a process that
@@ -291,7 +295,9 @@ static void build_root(const SpawnSpec *spec)
         CHECK(mkdir(p, 01777), "mkdir", p);
         char opts[96];
         snprintf(opts, sizeof opts, "size=%llum,nr_inodes=4096,mode=1777", (unsigned long long)spec->tmp_size_mb);
-        CHECK(mount("sentinel-tmp", p, "tmpfs", MS_NOSUID | MS_NODEV, opts), "mount /tmp", NULL);
+        /* noexec: neither execve nor the loader (ld.so /tmp/x maps it executable) runs code from /tmp;
+         * compiled programs live in /box. */
+        CHECK(mount("sentinel-tmp", p, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, opts), "mount /tmp", NULL);
 
         /* Switch roots and drop the old one entirely (pivot_root(".", ".") as runc and lxc do). */
         CHECK(chdir(R), "chdir", R);
