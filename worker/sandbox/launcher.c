@@ -314,8 +314,12 @@ Launcher *launcher_free(Launcher *l)
         for (unsigned i = 0; l->slots && i < l->n_slots; i++) {
                 Slot *s = &l->slots[i];
                 if (s->running) {
-                        sandbox_kill(s->running, KILL_CANCEL);
-                        sandbox_finish(s->running);
+                        Sandbox *sb = s->running;
+                        sandbox_kill(sb, KILL_CANCEL);
+                        /* Reap init before finishing: SIGKILL is on its way, wait for it. */
+                        siginfo_t si;
+                        waitid((idtype_t)P_PIDFD, (id_t)sb->pidfd, &si, WEXITED);
+                        sandbox_finish(sb);
                 }
                 cgroup_slot_free(s->cg);
                 safe_close(s->netns_fd);
