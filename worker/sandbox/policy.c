@@ -9,7 +9,7 @@
 
 #include "cleanup.h"
 
-const SeccompProgram *policy_profile(const Policy *p, const char *name)
+static const SeccompProgram *policy_find_profile(const Policy *p, const char *name)
 {
         for (size_t i = 0; i < p->n_profiles; i++)
                 if (strcmp(p->profiles[i]->name, name) == 0)
@@ -19,7 +19,7 @@ const SeccompProgram *policy_profile(const Policy *p, const char *name)
 
 static int policy_add_profile(Policy *p, const char *name, char *errbuf, size_t errlen)
 {
-        if (policy_profile(p, name))
+        if (policy_find_profile(p, name))
                 return 0;
         _cleanup_free_ char *path = NULL;
         if (asprintf(&path, "%s/seccomp/%s.json", p->dir, name) < 0)
@@ -41,6 +41,26 @@ static int policy_add_profile(Policy *p, const char *name, char *errbuf, size_t 
         return 0;
 }
 
+const SeccompProgram *policy_profile(Policy *p, const char *name)
+{
+        if (policy_add_profile(p, name, p->error, sizeof p->error) < 0)
+                return NULL;
+        return policy_find_profile(p, name);
+}
+
+int policy_compile_all(Policy *p, char *errbuf, size_t errlen)
+{
+        for (size_t i = 0; i < p->languages->n_languages; i++) {
+                const Language *lang = &p->languages->languages[i];
+                int r = policy_add_profile(p, lang->run_profile, errbuf, errlen);
+                if (r == 0 && lang->compile_argv)
+                        r = policy_add_profile(p, lang->compile_profile, errbuf, errlen);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 int policy_load(const char *dir, Policy **ret, char *errbuf, size_t errlen)
 {
         _cleanup_free_ Policy *p = calloc(1, sizeof *p);
@@ -59,16 +79,6 @@ int policy_load(const char *dir, Policy **ret, char *errbuf, size_t errlen)
                 snprintf(errbuf, errlen, "%s: %s", path, msg[0] ? msg : strerror(-r));
                 free(p->dir);
                 return r;
-        }
-        for (size_t i = 0; i < p->languages->n_languages; i++) {
-                const Language *lang = &p->languages->languages[i];
-                r = policy_add_profile(p, lang->run_profile, errbuf, errlen);
-                if (r == 0 && lang->compile_argv)
-                        r = policy_add_profile(p, lang->compile_profile, errbuf, errlen);
-                if (r < 0) {
-                        policy_free(TAKE_PTR(p));
-                        return r;
-                }
         }
         *ret = TAKE_PTR(p);
         return 0;

@@ -14,7 +14,7 @@ typedef struct Job Job;
 
 typedef struct JobSpec {
         const Language *language;
-        const Policy *policy;
+        Policy *policy;         /* profiles are compiled on first use */
         const char *source;
         size_t source_len;
         const char *stdin_data; /* may be NULL */
