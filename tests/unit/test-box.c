@@ -10,20 +10,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "test-util.h"
 #include "box.h"
 #include "cleanup.h"
-
-static unsigned passed, failed;
-
-#define CHECK(cond)                                                                                    \
-        do {                                                                                           \
-                if (cond)                                                                              \
-                        passed++;                                                                      \
-                else {                                                                                 \
-                        failed++;                                                                      \
-                        fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);                \
-                }                                                                                      \
-        } while (0)
 
 int main(void)
 {
@@ -100,6 +89,5 @@ int main(void)
 
         unlink(victim);
         rmdir(parent);
-        printf("%u passed, %u failed\n", passed, failed);
-        return failed ? 1 : 0;
+        return test_summary();
 }

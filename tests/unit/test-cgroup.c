@@ -16,22 +16,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "test-util.h"
 #include "cgroup.h"
 #include "cleanup.h"
-
-static unsigned passed, failed;
-
-#define CHECK(cond, ...)                                                       \
-        do {                                                                   \
-                if (cond)                                                      \
-                        passed++;                                              \
-                else {                                                         \
-                        failed++;                                              \
-                        printf("FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
-                        printf(__VA_ARGS__);                                   \
-                        printf("\n");                                          \
-                }                                                              \
-        } while (0)
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(CgroupManager *, cgroup_manager_free);
 
@@ -652,6 +639,5 @@ int main(void)
         rm_rf(tmp);
         test_live();
 
-        printf("%u passed, %u failed\n", passed, failed);
-        return failed ? 1 : 0;
+        return test_summary();
 }

@@ -4,22 +4,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "test-util.h"
 #include "cleanup.h"
 #include "config.h"
-
-static unsigned passed, failed;
-
-#define CHECK(cond, ...)                                                                               \
-        do {                                                                                           \
-                if (cond)                                                                              \
-                        passed++;                                                                      \
-                else {                                                                                 \
-                        failed++;                                                                      \
-                        printf("FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);                         \
-                        printf(__VA_ARGS__);                                                           \
-                        printf("\n");                                                                  \
-                }                                                                                      \
-        } while (0)
 
 /* The fake environment: up to four NAME=VALUE pairs. */
 static const char *fake_env[4][2];
@@ -157,6 +144,5 @@ int main(void)
         test_defaults();
         test_overrides();
         test_rejects();
-        printf("%u passed, %u failed\n", passed, failed);
-        return failed ? 1 : 0;
+        return test_summary();
 }

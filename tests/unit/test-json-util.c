@@ -9,22 +9,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "test-util.h"
 #include "cleanup.h"
 #include "json-util.h"
-
-static unsigned passed, failed;
-
-#define CHECK(cond, ...)                                                                               \
-        do {                                                                                           \
-                if (cond)                                                                              \
-                        passed++;                                                                      \
-                else {                                                                                 \
-                        failed++;                                                                      \
-                        printf("FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);                         \
-                        printf(__VA_ARGS__);                                                           \
-                        printf("\n");                                                                  \
-                }                                                                                      \
-        } while (0)
 
 #define FFFD "\xEF\xBF\xBD"
 
@@ -208,6 +195,5 @@ int main(void)
         test_lossy();
         test_buffer();
         test_fd();
-        printf("%u passed, %u failed\n", passed, failed);
-        return failed ? 1 : 0;
+        return test_summary();
 }

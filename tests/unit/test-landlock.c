@@ -16,24 +16,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "test-util.h"
 #include "cleanup.h"
 #include "landlock.h"
 
 /* Shared with the forked children, which make most of the checks. */
-static unsigned *counts;
-
-#define CHECK(cond, ...)                                                       \
-        do {                                                                   \
-                if (cond)                                                      \
-                        __atomic_add_fetch(&counts[0], 1, __ATOMIC_SEQ_CST);   \
-                else {                                                         \
-                        __atomic_add_fetch(&counts[1], 1, __ATOMIC_SEQ_CST);   \
-                        printf("FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
-                        printf(__VA_ARGS__);                                   \
-                        printf("\n");                                          \
-                }                                                              \
-        } while (0)
-
 static char *path_join(const char *a, const char *b)
 {
         char *p;
@@ -244,11 +231,6 @@ int main(void)
                 printf("skipped: Landlock is not available\n");
                 return 77;
         }
-        counts = mmap(NULL, 2 * sizeof *counts, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-        if (counts == MAP_FAILED) {
-                printf("mmap: %m\n");
-                return 1;
-        }
         printf("Landlock ABI %d\n", abi);
 
         CHECK(landlock_restrict(0, &(LandlockPolicy){}) == -EOPNOTSUPP, "ABI 0 is refused");
@@ -305,6 +287,5 @@ int main(void)
         free(t.outside);
         free(t.missing);
 
-        printf("%u passed, %u failed\n", counts[0], counts[1]);
-        return counts[1] ? 1 : 0;
+        return test_summary();
 }

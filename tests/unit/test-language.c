@@ -8,22 +8,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "test-util.h"
 #include "cleanup.h"
 #include "language.h"
-
-static unsigned passed, failed;
-
-#define CHECK(cond, ...)                                                                               \
-        do {                                                                                           \
-                if (cond)                                                                              \
-                        passed++;                                                                      \
-                else {                                                                                 \
-                        failed++;                                                                      \
-                        printf("FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);                         \
-                        printf(__VA_ARGS__);                                                           \
-                        printf("\n");                                                                  \
-                }                                                                                      \
-        } while (0)
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(LanguageRegistry *, language_registry_free);
 
@@ -355,6 +342,5 @@ int main(void)
         test_bad_entries();
         test_bad_documents();
         test_files();
-        printf("%u passed, %u failed\n", passed, failed);
-        return failed ? 1 : 0;
+        return test_summary();
 }

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "test-util.h"
 #include "cleanup.h"
 #include "config.h"
 #include "launcher.h"
@@ -25,20 +26,6 @@
 #ifndef P_PIDFD
 #define P_PIDFD 3
 #endif
-
-static unsigned passed, failed;
-
-#define CHECK(cond, ...)                                                       \
-        do {                                                                   \
-                if (cond)                                                      \
-                        passed++;                                              \
-                else {                                                         \
-                        failed++;                                              \
-                        printf("FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
-                        printf(__VA_ARGS__);                                   \
-                        printf("\n");                                          \
-                }                                                              \
-        } while (0)
 
 static char *const envp[] = {"PATH=/usr/bin:/bin", NULL};
 
@@ -518,6 +505,5 @@ int main(void)
         launcher_free(l);
 
 out:
-        printf("%u passed, %u failed\n", passed, failed);
-        return failed ? 1 : 0;
+        return test_summary();
 }

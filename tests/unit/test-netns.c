@@ -17,24 +17,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "test-util.h"
 #include "cleanup.h"
 #include "netns.h"
 
 /* Shared with the forked child, which makes the checks inside the namespace. */
-static unsigned *counts;
-
-#define CHECK(cond, ...)                                                       \
-        do {                                                                   \
-                if (cond)                                                      \
-                        __atomic_add_fetch(&counts[0], 1, __ATOMIC_SEQ_CST);   \
-                else {                                                         \
-                        __atomic_add_fetch(&counts[1], 1, __ATOMIC_SEQ_CST);   \
-                        printf("FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
-                        printf(__VA_ARGS__);                                   \
-                        printf("\n");                                          \
-                }                                                              \
-        } while (0)
-
 static ino_t own_netns_ino(void)
 {
         struct stat st;
@@ -171,11 +158,6 @@ int main(void)
                 printf("skipped: needs root (CAP_SYS_ADMIN for a network namespace)\n");
                 return 77;
         }
-        counts = mmap(NULL, 2 * sizeof *counts, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-        if (counts == MAP_FAILED) {
-                printf("mmap: %m\n");
-                return 1;
-        }
 
         ino_t host = own_netns_ino();
         CHECK(host != 0, "stat /proc/self/ns/net: %m");
@@ -189,6 +171,5 @@ int main(void)
         CHECK(r == 0 && fd >= 0, "netns_new_loopback: %s", strerror(-r));
         if (r == 0)
                 checks(fd, host);
-        printf("%u passed, %u failed\n", counts[0], counts[1]);
-        return counts[1] ? 1 : 0;
+        return test_summary();
 }

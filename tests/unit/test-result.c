@@ -5,22 +5,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "test-util.h"
 #include "cleanup.h"
 #include "result.h"
-
-static unsigned passed, failed;
-
-#define CHECK(cond, ...)                                                                               \
-        do {                                                                                           \
-                if (cond)                                                                              \
-                        passed++;                                                                      \
-                else {                                                                                 \
-                        failed++;                                                                      \
-                        printf("FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);                         \
-                        printf(__VA_ARGS__);                                                           \
-                        printf("\n");                                                                  \
-                }                                                                                      \
-        } while (0)
 
 static void test_verdicts(void)
 {
@@ -174,7 +161,7 @@ static void test_to_json(void)
         run_result_deinit(&r);
 }
 
-static void test_summary(void)
+static void result_summary_cases(void)
 {
         RunResult r;
         fill_run(&r);
@@ -199,7 +186,6 @@ int main(void)
         test_verdicts();
         test_outbuf();
         test_to_json();
-        test_summary();
-        printf("%u passed, %u failed\n", passed, failed);
-        return failed ? 1 : 0;
+        result_summary_cases();
+        return test_summary();
 }

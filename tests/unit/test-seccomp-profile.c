@@ -23,21 +23,10 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "test-util.h"
 #include "cleanup.h"
 #include "json-util.h"
 #include "seccomp-profile.h"
-
-static unsigned passed, failed;
-
-#define CHECK(cond)                                                                                    \
-        do {                                                                                           \
-                if (cond)                                                                              \
-                        passed++;                                                                      \
-                else {                                                                                 \
-                        failed++;                                                                      \
-                        fprintf(stderr, "%s:%d: FAILED: %s\n", __FILE__, __LINE__, #cond);             \
-                }                                                                                      \
-        } while (0)
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(SeccompProgram *, seccomp_program_free)
 #define _cleanup_program_ _cleanup_(seccomp_program_freep)
@@ -474,6 +463,5 @@ int main(void)
         CHECK(seccomp_syscall_name(-1) == NULL);
         CHECK(seccomp_syscall_name(100000) == NULL);
 
-        printf("%u passed, %u failed\n", passed, failed);
-        return failed == 0 ? 0 : 1;
+        return test_summary();
 }
