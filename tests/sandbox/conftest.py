@@ -418,10 +418,16 @@ def sentinel_env():
     return env
 
 
+# Under software emulation (the cgroup v2 VM) everything runs about ten times slower; the harness's
+# own deadlines stretch by this factor (the sandbox's limits come from SENTINEL_* as usual).
+SLOWDOWN = max(1.0, float(os.environ.get("SENTINEL_TEST_SLOWDOWN", "1")))
+
+
 def run_raw(argv, source=None, lang=None, stdin=None, timeout=60):
     """Runs sentinel-run with argv (source, when given, is written to a temporary file named for
     lang and appended). Returns the CompletedProcess with bytes stdout/stderr."""
     assert HOST is not None, "the host fixture is not set up"
+    timeout *= SLOWDOWN
     with tempfile.TemporaryDirectory(prefix=HOST.src_prefix) as tmp:
         argv = [str(BINARY)] + list(argv)
         if stdin is not None:
