@@ -23,6 +23,30 @@ typedef struct Config {
         uint64_t max_stdin_kb;    /* largest stdin accepted */
         uint64_t max_source_kb;   /* largest source file accepted */
 
+        /* Services: sentinel-api and sentinel-worker. */
+        char *database_url;       /* libpq connection URI */
+        char *amqp_url;           /* amqp://user:pass@host:port/vhost */
+        char *redis_url;          /* redis://host:port/db */
+        char *queue;              /* RabbitMQ quorum queue of jobs */
+        uint64_t delivery_limit;  /* deliveries before a job is dead-lettered */
+        char *listen_address;     /* where the API, WebSocket and metrics listen */
+        uint64_t api_port;
+        uint64_t ws_port;
+        uint64_t metrics_port;    /* worker metrics and /health */
+        uint64_t api_threads;     /* HTTP worker threads; 0 = number of CPUs */
+        uint64_t max_body_kb;     /* request bodies above this get 413 before they are read */
+        uint64_t max_connections;
+        uint64_t connection_timeout_s; /* idle or slow clients are cut off after this */
+        uint64_t wait_max_ms;     /* cap for ?wait=true */
+        uint64_t db_pool;         /* PostgreSQL connections per API process */
+        char *cors_origin;        /* Access-Control-Allow-Origin; "" = no CORS headers */
+        char *ws_origins;         /* allowed WebSocket Origins, comma-separated; "" = same host; "*" = any */
+        uint64_t relay_interval_ms; /* how often unconfirmed submissions are looked for */
+        uint64_t relay_age_ms;    /* a submission unconfirmed this long is re-published */
+        uint64_t events_ttl_s;    /* how long a job's event stream stays in Redis after it ends */
+        uint64_t events_maxlen;   /* entries kept per event stream */
+        uint64_t shutdown_grace_ms; /* SIGTERM: time to finish what is in flight */
+
         char *policy_dir;         /* sandbox-policies/ (languages.json, seccomp/) */
         char *cgroup_root;        /* override: cgroup to create slots under ("" = own cgroup) */
         char *log_level;
