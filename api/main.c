@@ -1,0 +1,165 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* sentinel-api: the REST gateway. Parses arguments and runs the server until SIGTERM. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "config.h"
+#include "log.h"
+#include "sentinel-config.h"
+#include "server.h"
+
+#define MIGRATE_WAIT_S 30
+#define PARTITION_INTERVAL_S (6 * 3600)
+
+static const char *languages_file(const Config *cfg, char *buf, size_t len)
+{
+        const char *dir = cfg->policy_dir;
+        if (!getenv("SENTINEL_POLICY_DIR") && access(dir, F_OK) != 0)
+                dir = SENTINEL_SOURCE_POLICY_DIR;
+        snprintf(buf, len, "%s/languages.json", dir);
+        return buf;
+}
+
+static void usage(FILE *f)
+{
+        fprintf(f, "Usage: sentinel-api [--config-reference] [--version]\n"
+                   "Runs the REST API and the WebSocket endpoint; configuration comes from SENTINEL_*\n"
+                   "environment variables (see --config-reference).\n");
+}
+
+static int run(Server *srv)
+{
+        char err[512];
+        LanguageRegistry *langs = NULL;
+        char path[4096];
+        int r = language_registry_from_file(languages_file(srv->cfg, path, sizeof path), &langs, err, sizeof err);
+        if (r < 0)
+                return log_error_errno(r, "language registry %s: %s", path, err);
+        srv->langs = langs;
+        json_t *lj = language_registry_to_json(langs);
+        srv->languages_json = lj ? json_dumps(lj, JSON_COMPACT) : NULL;
+        json_decref(lj);
+        if (!srv->languages_json)
+                return log_error_errno(-ENOMEM, "out of memory");
+
+        srv->metrics = metrics_registry_new();
+        if (!srv->metrics)
+                return log_error_errno(-ENOMEM, "out of memory");
+        const char *route_status[] = {"route", "status", NULL};
+        r = metrics_counter_new(srv->metrics, "sentinel_http_requests_total", "HTTP requests by route and status",
+                route_status, &srv->m_requests);
+        if (r >= 0)
+                r = metrics_histogram_new(srv->metrics, "sentinel_http_request_duration_seconds",
+                        "HTTP request latency by route and status", route_status, NULL, 0, &srv->m_latency);
+        if (r < 0)
+                return log_error_errno(r, "metrics");
+
+        r = store_new(srv->cfg, &srv->store, err, sizeof err);
+        if (r < 0)
+                return log_error_errno(r, "database: %s", err);
+        /* The schema comes first: wait a little for PostgreSQL (it may be starting next to us). */
+        for (int i = 0;; i++) {
+                r = store_migrate(srv->store, err, sizeof err);
+                if (r >= 0)
+                        break;
+                if (r != -EAGAIN || i >= MIGRATE_WAIT_S)
+                        return log_error_errno(r, "migrations: %s", err);
+                sleep(1);
+        }
+        r = publisher_start(srv->cfg, srv->store, &srv->publisher);
+        if (r < 0)
+                return log_error_errno(r, "publisher");
+        r = hub_start(srv->cfg, &srv->hub);
+        if (r < 0)
+                return log_error_errno(r, "event hub");
+        r = server_start(srv);
+        if (r < 0)
+                return r;
+
+        /* The main thread waits for SIGTERM/SIGINT and keeps partitions ahead of time. */
+        sigset_t set;
+        sigemptyset(&set);
+        sigaddset(&set, SIGTERM);
+        sigaddset(&set, SIGINT);
+        for (;;) {
+                struct timespec ts = {.tv_sec = PARTITION_INTERVAL_S};
+                int sig = sigtimedwait(&set, NULL, &ts);
+                if (sig == SIGTERM || sig == SIGINT) {
+                        log_info("%s: draining", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+                        break;
+                }
+                if (sig < 0 && errno == EAGAIN && store_ensure_partitions(srv->store) < 0)
+                        log_warning("could not create the coming partitions; will retry");
+        }
+        server_stop(srv);
+        return 0;
+}
+
+int main(int argc, char **argv)
+{
+        static const struct option opts[] = {
+                {"help", no_argument, NULL, 'h'},
+                {"version", no_argument, NULL, 'V'},
+                {"config-reference", no_argument, NULL, 'C'},
+                {},
+        };
+        int c;
+        while ((c = getopt_long(argc, argv, "hV", opts, NULL)) != -1)
+                switch (c) {
+                case 'h':
+                        usage(stdout);
+                        return 0;
+                case 'V':
+                        printf("sentinel-api %s\n", SENTINEL_VERSION);
+                        return 0;
+                case 'C':
+                        config_print_reference();
+                        return 0;
+                default:
+                        usage(stderr);
+                        return 2;
+                }
+        if (optind != argc) {
+                fprintf(stderr, "sentinel-api: unexpected argument \"%s\"\n", argv[optind]);
+                usage(stderr);
+                return 2;
+        }
+
+        Config cfg = CONFIG_NULL;
+        char err[512];
+        if (config_load(&cfg, err, sizeof err) < 0) {
+                fprintf(stderr, "sentinel-api: %s\n", err);
+                return 2;
+        }
+        LogLevel level;
+        if (log_level_from_string(cfg.log_level, &level) == 0)
+                log_set_level(level);
+
+        /* Signals are taken by the main thread only: block them before any thread starts. */
+        sigset_t set;
+        sigemptyset(&set);
+        sigaddset(&set, SIGTERM);
+        sigaddset(&set, SIGINT);
+        pthread_sigmask(SIG_BLOCK, &set, NULL);
+        signal(SIGPIPE, SIG_IGN);
+
+        Server srv = {.cfg = &cfg};
+        int r = run(&srv);
+        publisher_stop(srv.publisher);
+        hub_stop(srv.hub);
+        store_free(srv.store);
+        metrics_registry_free(srv.metrics);
+        language_registry_free(srv.langs);
+        free(srv.languages_json);
+        config_deinit(&cfg);
+        if (r == 0)
+                log_info("stopped");
+        return r < 0 ? 1 : 0;
+}

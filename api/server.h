@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* sentinel-api: the HTTP side (libmicrohttpd). A request arrives in server.c, is matched against
+ * the route table, and handled in routes.c; ?wait=true requests are suspended (no thread waits)
+ * and resumed by the event hub or by their deadline. */
+#pragma once
+
+#include <microhttpd.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "hub.h"
+#include "language.h"
+#include "metrics.h"
+#include "publisher.h"
+#include "store.h"
+
+typedef struct Request Request;
+typedef struct Server Server;
+
+typedef void (*RouteHandler)(Request *rq);
+
+typedef struct Route {
+        const char *method;
+        const char *pattern; /* exact path, or a prefix ending in "{id}" */
+        RouteHandler handler;
+        const char *name;    /* metrics label */
+        bool body;           /* takes a JSON body */
+} Route;
+
+struct Server {
+        Config *cfg;
+        LanguageRegistry *langs;
+        char *languages_json;
+        Store *store;
+        Publisher *publisher;
+        Hub *hub;
+        MetricsRegistry *metrics;
+        Metric *m_requests;
+        Metric *m_latency;
+        Metric *m_waiting;
+        struct MHD_Daemon *daemon;
+
+        /* Suspended ?wait=true requests, by deadline order of arrival (all share one cap). */
+        pthread_mutex_t wait_lock;
+        pthread_cond_t wait_cond;
+        Request *waiters;
+        bool stopping;
+        pthread_t wait_thread;
+};
+
+struct Request {
+        Server *srv;
+        struct MHD_Connection *conn;
+        const Route *route;
+        char path_id[72];
+        char client[64];
+        char *body;
+        size_t body_len, body_cap;
+        bool body_too_large;
+        uint64_t start_ns;
+        unsigned status;
+
+        /* ?wait=true */
+        HubWatch *watch;
+        bool suspended, resumed, timed_out;
+        char *result;        /* the final event's "result" object, JSON text */
+        char *accepted;      /* the 202 body, for a wait that ends without a result */
+        uint64_t deadline_ms;
+        Request *wait_next, *wait_prev;
+};
+
+int server_start(Server *srv);
+void server_stop(Server *srv);
+
+/* Responses (each queues exactly one response on the connection). */
+void respond_json(Request *rq, unsigned status, char *body_owned);
+void respond_error(Request *rq, unsigned status, const char *code, const char *field, const char *fmt, ...)
+        __attribute__((format(printf, 5, 6)));
+
+void respond_text(Request *rq, unsigned status, const char *content_type, char *body_owned, size_t len);
+
+/* ?wait=true: watches the job's events (before its row is inserted), then suspends rq until its
+ * final event or rq->deadline_ms. */
+int request_watch(Request *rq, const Uuid *id);
+/* ?wait=true: suspends rq until its job's final event or deadline_ms. */
+void request_wait(Request *rq, char *accepted_owned);
+
+extern const Route server_routes[];
+extern const size_t server_n_routes;
+
+uint64_t now_monotonic_ms(void);

@@ -1,0 +1,338 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The API's PostgreSQL side: a small connection pool and the submission queries. */
+#include "store.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cleanup.h"
+#include "log.h"
+#include "pg-util.h"
+#include "submission-sql.h"
+
+#define CONNECT_TIMEOUT_S 2
+#define ACQUIRE_TIMEOUT_MS 5000
+/* After a failed connect, requests fail fast for this long instead of each waiting on a connect. */
+#define DOWN_BACKOFF_MS 500
+
+struct Store {
+        char *url;
+        pthread_mutex_t lock;
+        pthread_cond_t cond;
+        PGconn **idle; /* connections ready for use (NULL slots are not yet opened) */
+        size_t n_idle;
+        size_t size;
+        uint64_t down_until_ms;
+};
+
+static uint64_t now_ms(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+int store_new(const Config *cfg, Store **ret, char *errbuf, size_t errlen)
+{
+        Store *s = calloc(1, sizeof *s);
+        if (!s)
+                return -ENOMEM;
+        s->url = strdup(cfg->database_url);
+        s->size = cfg->db_pool;
+        s->idle = calloc(s->size, sizeof *s->idle);
+        if (!s->url || !s->idle) {
+                store_free(s);
+                return -ENOMEM;
+        }
+        pthread_mutex_init(&s->lock, NULL);
+        pthread_cond_init(&s->cond, NULL);
+        s->n_idle = s->size; /* all "idle", unopened: opened on first use */
+        *ret = s;
+        return 0;
+}
+
+Store *store_free(Store *s)
+{
+        if (!s)
+                return NULL;
+        for (size_t i = 0; i < s->n_idle; i++)
+                if (s->idle[i])
+                        PQfinish(s->idle[i]);
+        free(s->idle);
+        free(s->url);
+        pthread_mutex_destroy(&s->lock);
+        pthread_cond_destroy(&s->cond);
+        free(s);
+        return NULL;
+}
+
+/* Takes a connection (opening or resetting it as needed). Returns -EAGAIN when PostgreSQL cannot be
+ * reached. The slot must go back through release(), with the connection or NULL. */
+static int acquire(Store *s, PGconn **ret)
+{
+        struct timespec deadline;
+        clock_gettime(CLOCK_REALTIME, &deadline);
+        deadline.tv_sec += ACQUIRE_TIMEOUT_MS / 1000;
+
+        pthread_mutex_lock(&s->lock);
+        while (s->n_idle == 0)
+                if (pthread_cond_timedwait(&s->cond, &s->lock, &deadline) == ETIMEDOUT) {
+                        pthread_mutex_unlock(&s->lock);
+                        return -EAGAIN;
+                }
+        if (now_ms() < s->down_until_ms) {
+                pthread_mutex_unlock(&s->lock);
+                return -EAGAIN;
+        }
+        PGconn *c = s->idle[--s->n_idle];
+        pthread_mutex_unlock(&s->lock);
+
+        if (c && PQstatus(c) != CONNECTION_OK) {
+                PQfinish(c);
+                c = NULL;
+        }
+        if (!c) {
+                char err[256];
+                if (pg_connect(s->url, CONNECT_TIMEOUT_S, &c, err, sizeof err) < 0) {
+                        log_warning("PostgreSQL unreachable: %s", err);
+                        pthread_mutex_lock(&s->lock);
+                        s->idle[s->n_idle++] = NULL;
+                        s->down_until_ms = now_ms() + DOWN_BACKOFF_MS;
+                        pthread_cond_signal(&s->cond);
+                        pthread_mutex_unlock(&s->lock);
+                        return -EAGAIN;
+                }
+        }
+        *ret = c;
+        return 0;
+}
+
+static void release(Store *s, PGconn *c)
+{
+        /* A connection that broke during the query is dropped here and reopened on next use. */
+        if (c && PQstatus(c) != CONNECTION_OK) {
+                PQfinish(c);
+                c = NULL;
+        }
+        pthread_mutex_lock(&s->lock);
+        s->idle[s->n_idle++] = c;
+        pthread_cond_signal(&s->cond);
+        pthread_mutex_unlock(&s->lock);
+}
+
+/* Runs one parameterised statement. Returns the result (caller clears) or NULL with -errno in
+ * *ret_err: -EAGAIN when the server went away, -EIO for a failed statement. */
+static PGresult *query(Store *s, const char *sql, int n, const char *const *params, int *ret_err)
+{
+        PGconn *c;
+        int r = acquire(s, &c);
+        if (r < 0) {
+                *ret_err = r;
+                return NULL;
+        }
+        PGresult *res = PQexecParams(c, sql, n, NULL, params, NULL, NULL, 0);
+        ExecStatusType st = PQresultStatus(res);
+        if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+                bool gone = PQstatus(c) != CONNECTION_OK;
+                if (!gone)
+                        log_error("query failed: %s", PQerrorMessage(c));
+                PQclear(res);
+                release(s, c);
+                *ret_err = gone ? -EAGAIN : -EIO;
+                return NULL;
+        }
+        release(s, c);
+        return res;
+}
+
+uint64_t store_created_ms(const Uuid *id)
+{
+        return uuid7_unix_ms(id);
+}
+
+
+int store_migrate(Store *s, char *errbuf, size_t errlen)
+{
+        PGconn *c;
+        int r = acquire(s, &c);
+        if (r < 0) {
+                snprintf(errbuf, errlen, "PostgreSQL is unreachable (%s)", s->url);
+                return r;
+        }
+        r = pg_migrate(c, pg_migrations_dir(), errbuf, errlen);
+        release(s, c);
+        if (r < 0)
+                return r;
+        if (r > 0)
+                log_info("applied %d migration(s)", r);
+        return store_ensure_partitions(s);
+}
+
+int store_ensure_partitions(Store *s)
+{
+        int err = 0;
+        _cleanup_pgresult_ PGresult *res =
+                query(s, "SELECT sentinel_ensure_partitions(now() - interval '1 day', 4)", 0, NULL, &err);
+        return res ? 0 : err;
+}
+
+int store_insert(Store *s, const SubmissionRow *row)
+{
+        char id[UUID_STRING_LEN + 1], ms[24];
+        uuid_format(row->id, id);
+        snprintf(ms, sizeof ms, "%" PRIu64, store_created_ms(row->id));
+        const char *params[] = {id, ms, row->client, row->language, row->source, row->stdin_data,
+                row->args_json, row->expected_output, row->limits_json};
+        int err = 0;
+        _cleanup_pgresult_ PGresult *res = query(s,
+                "INSERT INTO submissions (id, created_at, client, language, source_code, stdin, args,"
+                " expected_output, limits) VALUES ($1, " CREATED_AT_PARAM(2) ", $3, $4, $5, $6, $7::jsonb,"
+                " $8, $9::jsonb)",
+                (int)ELEMENTSOF(params), params, &err);
+        return res ? 0 : err;
+}
+
+static int single_text(PGresult *res, char **ret)
+{
+        if (PQntuples(res) == 0)
+                return -ENOENT;
+        char *t = strdup(PQgetvalue(res, 0, 0));
+        if (!t)
+                return -ENOMEM;
+        *ret = t;
+        return 0;
+}
+
+int store_get_json(Store *s, const Uuid *id, char **ret_json)
+{
+        char ids[UUID_STRING_LEN + 1], ms[24];
+        uuid_format(id, ids);
+        snprintf(ms, sizeof ms, "%" PRIu64, store_created_ms(id));
+        const char *params[] = {ids, ms};
+        int err = 0;
+        _cleanup_pgresult_ PGresult *res = query(s,
+                "SELECT " SUBMISSION_JSON "::text FROM submissions WHERE id = $1 AND created_at = "
+                CREATED_AT_PARAM(2),
+                2, params, &err);
+        return res ? single_text(res, ret_json) : err;
+}
+
+int store_get_status(Store *s, const Uuid *id, char **ret_status)
+{
+        char ids[UUID_STRING_LEN + 1], ms[24];
+        uuid_format(id, ids);
+        snprintf(ms, sizeof ms, "%" PRIu64, store_created_ms(id));
+        const char *params[] = {ids, ms};
+        int err = 0;
+        _cleanup_pgresult_ PGresult *res = query(s,
+                "SELECT status FROM submissions WHERE id = $1 AND created_at = " CREATED_AT_PARAM(2), 2,
+                params, &err);
+        return res ? single_text(res, ret_status) : err;
+}
+
+int store_list_json(Store *s, unsigned limit, const Uuid *before, char **ret_json)
+{
+        char lim[16], ids[UUID_STRING_LEN + 1] = "", ms[24] = "";
+        snprintf(lim, sizeof lim, "%u", limit);
+        if (before) {
+                uuid_format(before, ids);
+                snprintf(ms, sizeof ms, "%" PRIu64, store_created_ms(before));
+        }
+        const char *params[] = {lim, before ? ids : NULL, before ? ms : NULL};
+        int err = 0;
+        /* Keyset paging on (created_at, id): one more row than asked tells whether a next page
+         * exists. History rows leave out the bulky fields. */
+        _cleanup_pgresult_ PGresult *res = query(s,
+                "WITH page AS ("
+                "  SELECT id, created_at, language, status, exit_code, cpu_time, wall_time, memory,"
+                "         finished_at FROM submissions"
+                "  WHERE $2::uuid IS NULL OR (created_at, id) < (" CREATED_AT_PARAM(3) ", $2::uuid)"
+                "  ORDER BY created_at DESC, id DESC LIMIT $1::int + 1),"
+                " shown AS (SELECT * FROM page ORDER BY created_at DESC, id DESC LIMIT $1::int)"
+                " SELECT json_build_object("
+                "  'submissions', COALESCE((SELECT json_agg(json_build_object('id', id, 'language', language,"
+                "     'status', status, 'exit_code', exit_code, 'cpu_time', cpu_time, 'wall_time', wall_time,"
+                "     'memory', memory, 'created_at', " ISO("created_at") ", 'finished_at', " ISO("finished_at")
+                "     ) ORDER BY created_at DESC, id DESC) FROM shown), '[]'::json),"
+                "  'next_cursor', CASE WHEN (SELECT count(*) FROM page) > $1::int"
+                "     THEN (SELECT id FROM shown ORDER BY created_at, id LIMIT 1) END)::text",
+                3, params, &err);
+        return res ? single_text(res, ret_json) : err;
+}
+
+int store_ping(Store *s)
+{
+        int err = 0;
+        _cleanup_pgresult_ PGresult *res = query(s, "SELECT 1", 0, NULL, &err);
+        return res ? 0 : err;
+}
+
+int store_unpublished(Store *s, uint64_t older_ms, unsigned max, Uuid **ret_ids, size_t *ret_n)
+{
+        char age[24], lim[16];
+        snprintf(age, sizeof age, "%" PRIu64, older_ms);
+        snprintf(lim, sizeof lim, "%u", max);
+        const char *params[] = {age, lim};
+        int err = 0;
+        _cleanup_pgresult_ PGresult *res = query(s,
+                "SELECT id FROM submissions WHERE published_at IS NULL AND status = 'QUEUED'"
+                " AND created_at < now() - $1::bigint * interval '1 millisecond'"
+                " ORDER BY created_at LIMIT $2::int",
+                2, params, &err);
+        if (!res)
+                return err;
+        size_t n = (size_t)PQntuples(res);
+        Uuid *ids = calloc(n ? n : 1, sizeof *ids);
+        if (!ids)
+                return -ENOMEM;
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++) {
+                const char *v = PQgetvalue(res, (int)i, 0);
+                if (uuid_parse(v, strlen(v), &ids[k]) == 0)
+                        k++;
+        }
+        *ret_ids = ids;
+        *ret_n = k;
+        return 0;
+}
+
+int store_mark_published(Store *s, const Uuid *ids, size_t n)
+{
+        if (n == 0)
+                return 0;
+        /* One statement for the batch: '{id,id,...}' as a uuid[] and the created_at bounds so that
+         * only the partitions concerned are scanned. */
+        _cleanup_free_ char *arr = malloc(n * (UUID_STRING_LEN + 1) + 3);
+        if (!arr)
+                return -ENOMEM;
+        size_t off = 0;
+        uint64_t lo = UINT64_MAX, hi = 0;
+        arr[off++] = '{';
+        for (size_t i = 0; i < n; i++) {
+                if (i)
+                        arr[off++] = ',';
+                uuid_format(&ids[i], arr + off);
+                off += UUID_STRING_LEN;
+                uint64_t ms = store_created_ms(&ids[i]);
+                lo = MIN(lo, ms);
+                hi = MAX(hi, ms);
+        }
+        arr[off++] = '}';
+        arr[off] = '\0';
+        char los[24], his[24];
+        snprintf(los, sizeof los, "%" PRIu64, lo);
+        snprintf(his, sizeof his, "%" PRIu64, hi);
+        const char *params[] = {arr, los, his};
+        int err = 0;
+        _cleanup_pgresult_ PGresult *res = query(s,
+                "UPDATE submissions SET published_at = now() WHERE id = ANY($1::uuid[])"
+                " AND created_at BETWEEN " CREATED_AT_PARAM(2) " AND " CREATED_AT_PARAM(3)
+                " AND published_at IS NULL",
+                3, params, &err);
+        return res ? 0 : err;
+}

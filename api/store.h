@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The API's PostgreSQL side: a small connection pool and the submission queries.
+ *
+ * Rows are rendered to JSON by PostgreSQL itself (json_build_object), so what a client reads is
+ * exactly what was committed, with no second copy of the schema in C. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "uuid.h"
+
+typedef struct Store Store;
+
+/* Errors: -EAGAIN when PostgreSQL is unreachable (the API answers 503 with Retry-After),
+ * -ENOENT when no row matches, other negative errno for anything else. */
+
+int store_new(const Config *cfg, Store **ret, char *errbuf, size_t errlen);
+Store *store_free(Store *s);
+
+/* Applies pending migrations and creates the coming months' partitions. */
+int store_migrate(Store *s, char *errbuf, size_t errlen);
+/* Creates partitions for this month and the next three (called at start and daily). */
+int store_ensure_partitions(Store *s);
+
+typedef struct SubmissionRow {
+        const Uuid *id;
+        const char *client;
+        const char *language;
+        const char *source;           /* NUL-free UTF-8 (validated) */
+        const char *stdin_data;       /* may be NULL */
+        const char *args_json;        /* JSON array text or NULL */
+        const char *expected_output;  /* may be NULL */
+        const char *limits_json;      /* JSON object text */
+} SubmissionRow;
+
+int store_insert(Store *s, const SubmissionRow *row);
+
+/* The submission as the API returns it (JSON text, caller frees). */
+int store_get_json(Store *s, const Uuid *id, char **ret_json);
+/* Its status only ("QUEUED", ..., caller frees). */
+int store_get_status(Store *s, const Uuid *id, char **ret_status);
+
+/* History, newest first: {"submissions":[...], "next_cursor": id or null}. `before` (may be NULL)
+ * is the cursor from the previous page. */
+int store_list_json(Store *s, unsigned limit, const Uuid *before, char **ret_json);
+
+/* SELECT 1 on a pooled connection. */
+int store_ping(Store *s);
+
+/* Outbox: ids of QUEUED rows not confirmed published for older_ms, oldest first, at most `max`.
+ * *ret_ids is an array of Uuid (caller frees). */
+int store_unpublished(Store *s, uint64_t older_ms, unsigned max, Uuid **ret_ids, size_t *ret_n);
+/* Marks rows confirmed published. */
+int store_mark_published(Store *s, const Uuid *ids, size_t n);
+
+/* The instant a UUIDv7 names, as the "created_at" partition key parameter (milliseconds). */
+uint64_t store_created_ms(const Uuid *id);
