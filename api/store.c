@@ -25,7 +25,9 @@ struct Store {
         pthread_mutex_t lock;
         pthread_cond_t cond;
         PGconn **idle; /* connections ready for use (NULL slots are not yet opened) */
+        unsigned *idle_gen;
         size_t n_idle;
+        unsigned generation; /* bumped when a connection is found dead: its siblings are suspect too */
         size_t size;
         uint64_t down_until_ms;
 };
@@ -45,7 +47,8 @@ int store_new(const Config *cfg, Store **ret, char *errbuf, size_t errlen)
         s->url = strdup(cfg->database_url);
         s->size = cfg->db_pool;
         s->idle = calloc(s->size, sizeof *s->idle);
-        if (!s->url || !s->idle) {
+        s->idle_gen = calloc(s->size, sizeof *s->idle_gen);
+        if (!s->url || !s->idle || !s->idle_gen) {
                 store_free(s);
                 return -ENOMEM;
         }
@@ -64,6 +67,7 @@ Store *store_free(Store *s)
                 if (s->idle[i])
                         PQfinish(s->idle[i]);
         free(s->idle);
+        free(s->idle_gen);
         free(s->url);
         pthread_mutex_destroy(&s->lock);
         pthread_cond_destroy(&s->cond);
@@ -90,9 +94,12 @@ static int acquire(Store *s, PGconn **ret)
                 return -EAGAIN;
         }
         PGconn *c = s->idle[--s->n_idle];
+        bool stale = s->idle_gen[s->n_idle] != s->generation;
         pthread_mutex_unlock(&s->lock);
 
-        if (c && PQstatus(c) != CONNECTION_OK) {
+        /* After a server restart every pooled connection is dead, but libpq only learns it on
+         * the next use: connections from before a failure are replaced, not tried. */
+        if (c && (stale || PQstatus(c) != CONNECTION_OK)) {
                 PQfinish(c);
                 c = NULL;
         }
@@ -115,11 +122,15 @@ static int acquire(Store *s, PGconn **ret)
 static void release(Store *s, PGconn *c)
 {
         /* A connection that broke during the query is dropped here and reopened on next use. */
-        if (c && PQstatus(c) != CONNECTION_OK) {
+        bool broken = c && PQstatus(c) != CONNECTION_OK;
+        if (broken) {
                 PQfinish(c);
                 c = NULL;
         }
         pthread_mutex_lock(&s->lock);
+        if (broken)
+                s->generation++;
+        s->idle_gen[s->n_idle] = s->generation;
         s->idle[s->n_idle++] = c;
         pthread_cond_signal(&s->cond);
         pthread_mutex_unlock(&s->lock);
@@ -129,25 +140,31 @@ static void release(Store *s, PGconn *c)
  * *ret_err: -EAGAIN when the server went away, -EIO for a failed statement. */
 static PGresult *query(Store *s, const char *sql, int n, const char *const *params, int *ret_err)
 {
-        PGconn *c;
-        int r = acquire(s, &c);
-        if (r < 0) {
-                *ret_err = r;
-                return NULL;
-        }
-        PGresult *res = PQexecParams(c, sql, n, NULL, params, NULL, NULL, 0);
-        ExecStatusType st = PQresultStatus(res);
-        if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+        /* Every statement here is safe to run twice (reads, idempotent updates, inserts that do
+         * nothing on conflict), so a connection found dead is retried once on a fresh one. */
+        for (int attempt = 0;; attempt++) {
+                PGconn *c;
+                int r = acquire(s, &c);
+                if (r < 0) {
+                        *ret_err = r;
+                        return NULL;
+                }
+                PGresult *res = PQexecParams(c, sql, n, NULL, params, NULL, NULL, 0);
+                ExecStatusType st = PQresultStatus(res);
+                if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+                        release(s, c);
+                        return res;
+                }
                 bool gone = PQstatus(c) != CONNECTION_OK;
                 if (!gone)
                         log_error("query failed: %s", PQerrorMessage(c));
                 PQclear(res);
                 release(s, c);
+                if (gone && attempt == 0)
+                        continue;
                 *ret_err = gone ? -EAGAIN : -EIO;
                 return NULL;
         }
-        release(s, c);
-        return res;
 }
 
 uint64_t store_created_ms(const Uuid *id)
@@ -192,7 +209,7 @@ int store_insert(Store *s, const SubmissionRow *row)
         _cleanup_pgresult_ PGresult *res = query(s,
                 "INSERT INTO submissions (id, created_at, client, language, source_code, stdin, args,"
                 " expected_output, limits) VALUES ($1, " CREATED_AT_PARAM(2) ", $3, $4, $5, $6, $7::jsonb,"
-                " $8, $9::jsonb)",
+                " $8, $9::jsonb) ON CONFLICT DO NOTHING",
                 (int)ELEMENTSOF(params), params, &err);
         return res ? 0 : err;
 }

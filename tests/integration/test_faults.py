@@ -1,0 +1,73 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Faults: a worker killed mid-job, dependencies going away and coming back."""
+import signal
+import time
+
+import pytest
+
+from conftest import wait_http
+
+
+def test_worker_killed_mid_job_every_submission_final_once(api, stack):
+    code = "import time\ntime.sleep(1.5)\nprint('done')\n"
+    ids = [api.post({"language": "python", "source_code": code}).json()["id"] for _ in range(6)]
+    # Wait until the worker has a job running, then kill it without warning.
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if any(api.get(f"/api/v1/submissions/{i}").json()["status"] == "RUNNING" for i in ids):
+            break
+        time.sleep(0.05)
+    else:
+        pytest.fail("no job started")
+    stack.worker.signal(signal.SIGKILL)
+    stack.worker.proc.wait(10)
+    stack.start_worker()
+    for i in ids:
+        d = api.wait_final(i, 120)
+        assert d["status"] == "ACCEPTED" and d["stdout"] == "done\n", d
+    # Exactly one final state: the row is final and stays so; no job ran after it finished.
+    time.sleep(1)
+    for i in ids:
+        assert api.get(f"/api/v1/submissions/{i}").json()["status"] == "ACCEPTED"
+
+
+@pytest.mark.parametrize("service,name", [("redis", "redis"), ("postgres", "postgresql"), ("rabbitmq", "rabbitmq")])
+def test_ready_follows_each_dependency(api, stack, service, name):
+    stack.services("stop", service)
+    try:
+        deadline = time.monotonic() + 40
+        while time.monotonic() < deadline:
+            r = api.get("/ready")
+            if r.status_code == 503:
+                break
+            time.sleep(0.2)
+        assert r.status_code == 503, r.text
+        body = r.json()
+        assert body["checks"][name] == "unreachable" and name in body["error"]["message"], body
+        if service == "postgres":
+            s = api.post({"language": "python", "source_code": "print(1)"})
+            assert s.status_code == 503 and s.headers.get("Retry-After"), s.text
+    finally:
+        stack.services("start", service)
+    wait_http(stack.url + "/ready", 60)
+    # And work resumes: the worker reconnects on its own.
+    r = api.post({"language": "python", "source_code": "print(2)"}, params={"wait": "true"})
+    d = r.json() if r.status_code == 200 else api.wait_final(r.json()["id"], 90)
+    assert d["status"] == "ACCEPTED" and d["stdout"] == "2\n", d
+
+
+def test_worker_drains_on_sigterm(api, stack):
+    ids = []
+    for _ in range(2):
+        r = api.post({"language": "python", "source_code": "import time; time.sleep(1); print('x')"})
+        assert r.status_code == 202, r.text
+        ids.append(r.json()["id"])
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not any(
+            api.get(f"/api/v1/submissions/{i}").json()["status"] == "RUNNING" for i in ids):
+        time.sleep(0.05)
+    stack.worker.signal(signal.SIGTERM)
+    assert stack.worker.proc.wait(30) == 0
+    stack.start_worker()
+    for i in ids:
+        assert api.wait_final(i, 60)["status"] == "ACCEPTED"
