@@ -14,6 +14,7 @@
 #include "log.h"
 #include "sentinel-config.h"
 #include "server.h"
+#include "ws.h"
 
 #define MIGRATE_WAIT_S 30
 #define PARTITION_INTERVAL_S (6 * 3600)
@@ -82,6 +83,10 @@ static int run(Server *srv)
         r = server_start(srv);
         if (r < 0)
                 return r;
+        Ws *ws = NULL;
+        r = ws_start(srv, &ws);
+        if (r < 0)
+                return r;
 
         /* The main thread waits for SIGTERM/SIGINT and keeps partitions ahead of time. */
         sigset_t set;
@@ -98,6 +103,7 @@ static int run(Server *srv)
                 if (sig < 0 && errno == EAGAIN && store_ensure_partitions(srv->store) < 0)
                         log_warning("could not create the coming partitions; will retry");
         }
+        ws_stop(ws);
         server_stop(srv);
         return 0;
 }
