@@ -13,6 +13,7 @@
 #include "cleanup.h"
 #include "log.h"
 #include "redis-util.h"
+#include "time-util.h"
 
 #define READ_BLOCK_MS 5000
 #define READ_COUNT 512
@@ -54,23 +55,16 @@ struct Hub {
         uint64_t ctl_retry_ms;
 };
 
-static uint64_t now_ms(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* Runs a command on the control connection, (re)connecting as needed. Caller holds ctl_lock. */
 static redisReply *ctl_command_argv(Hub *h, int argc, const char **argv, const size_t *lens)
 {
         if (!h->ctl) {
-                if (now_ms() < h->ctl_retry_ms)
+                if (now_monotonic_ms() < h->ctl_retry_ms)
                         return NULL;
                 char err[256];
                 if (redis_util_connect(h->cfg->redis_url, CTL_TIMEOUT_MS, &h->ctl, err, sizeof err) < 0) {
                         log_debug("hub: %s", err);
-                        h->ctl_retry_ms = now_ms() + RECONNECT_MS;
+                        h->ctl_retry_ms = now_monotonic_ms() + RECONNECT_MS;
                         return NULL;
                 }
         }

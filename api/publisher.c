@@ -14,6 +14,7 @@
 #include "amqp-util.h"
 #include "cleanup.h"
 #include "log.h"
+#include "time-util.h"
 
 #define QUEUE_CAP 8192
 #define BATCH_MAX 512
@@ -34,13 +35,6 @@ struct Publisher {
         amqp_connection_state_t conn;
         uint64_t next_tag;
 };
-
-static uint64_t now_ms(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 void publisher_submit(Publisher *p, const Uuid *id)
 {
@@ -125,9 +119,9 @@ static int publish_batch(Publisher *p, const Uuid *ids, size_t n, bool *acked)
         if (!done)
                 return -ENOMEM;
         size_t pending = n;
-        uint64_t deadline = now_ms() + CONFIRM_TIMEOUT_MS;
+        uint64_t deadline = now_monotonic_ms() + CONFIRM_TIMEOUT_MS;
         while (pending > 0) {
-                uint64_t now = now_ms();
+                uint64_t now = now_monotonic_ms();
                 if (now >= deadline) {
                         log_warning("publisher: %zu confirm(s) did not arrive in time", pending);
                         disconnect(p);
@@ -206,14 +200,14 @@ static void *publisher_main(void *arg)
                 log_error("publisher: out of memory");
                 return NULL;
         }
-        uint64_t next_relay = now_ms() + p->cfg->relay_interval_ms;
+        uint64_t next_relay = now_monotonic_ms() + p->cfg->relay_interval_ms;
         uint64_t next_connect = 0;
         for (;;) {
                 size_t n = 0;
                 bool stopping;
                 pthread_mutex_lock(&p->lock);
-                if (!p->stop && p->len == 0 && now_ms() < next_relay) {
-                        uint64_t wait_ms = MIN(next_relay - now_ms(), 1000);
+                if (!p->stop && p->len == 0 && now_monotonic_ms() < next_relay) {
+                        uint64_t wait_ms = MIN(next_relay - now_monotonic_ms(), 1000);
                         struct timespec ts;
                         clock_gettime(CLOCK_REALTIME, &ts);
                         ts.tv_sec += (time_t)(wait_ms / 1000);
@@ -225,7 +219,7 @@ static void *publisher_main(void *arg)
                         pthread_cond_timedwait(&p->cond, &p->lock, &ts);
                 }
                 stopping = p->stop;
-                if (p->conn || now_ms() >= next_connect)
+                if (p->conn || now_monotonic_ms() >= next_connect)
                         while (n < BATCH_MAX && p->len > 0) {
                                 batch[n++] = p->queue[p->head];
                                 p->head = (p->head + 1) % QUEUE_CAP;
@@ -233,9 +227,9 @@ static void *publisher_main(void *arg)
                         }
                 pthread_mutex_unlock(&p->lock);
 
-                if (!p->conn && now_ms() >= next_connect) {
+                if (!p->conn && now_monotonic_ms() >= next_connect) {
                         if (connect_broker(p) < 0)
-                                next_connect = now_ms() + RECONNECT_MS;
+                                next_connect = now_monotonic_ms() + RECONNECT_MS;
                 }
                 if (!p->conn) {
                         /* Left to the relay: the rows stay unconfirmed until the broker is back. */
@@ -244,7 +238,7 @@ static void *publisher_main(void *arg)
                         continue;
                 }
 
-                if (n == 0 && now_ms() >= next_relay) {
+                if (n == 0 && now_monotonic_ms() >= next_relay) {
                         Uuid *ids = NULL;
                         size_t m = 0;
                         if (store_unpublished(p->store, p->cfg->relay_age_ms, BATCH_MAX, &ids, &m) == 0 && m > 0) {
@@ -253,7 +247,7 @@ static void *publisher_main(void *arg)
                                 log_info("relay: re-publishing %zu unconfirmed submission(s)", m);
                         }
                         free(ids);
-                        next_relay = now_ms() + p->cfg->relay_interval_ms;
+                        next_relay = now_monotonic_ms() + p->cfg->relay_interval_ms;
                 }
                 if (n > 0) {
                         memset(acked, 0, n * sizeof *acked);

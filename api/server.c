@@ -19,25 +19,12 @@
 
 #include "cleanup.h"
 #include "log.h"
+#include "time-util.h"
 
 #define MAX_HEADERS 100
 #define CONNECTION_MEMORY (64 * 1024) /* request line + headers + read buffer per connection */
 
 static atomic_uint active_requests;
-
-uint64_t now_monotonic_ms(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static uint64_t now_ns(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static void add_common_headers(Request *rq, struct MHD_Response *resp)
 {
@@ -357,7 +344,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                         return MHD_NO;
                 rq->srv = srv;
                 rq->conn = conn;
-                rq->start_ns = now_ns();
+                rq->start_ns = now_monotonic_ns();
                 client_address(conn, rq->client, sizeof rq->client);
                 *con_cls = rq;
                 atomic_fetch_add(&active_requests, 1);
@@ -422,7 +409,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         waiter_unlink(srv, rq);
         pthread_mutex_unlock(&srv->wait_lock);
 
-        double seconds = (double)(now_ns() - rq->start_ns) / 1e9;
+        double seconds = (double)(now_monotonic_ns() - rq->start_ns) / 1e9;
         char status[12];
         snprintf(status, sizeof status, "%u", rq->status ? rq->status : 499);
         const char *route = rq->route ? rq->route->name : "unmatched";

@@ -15,6 +15,7 @@
 #include "metrics.h"
 #include "publisher.h"
 #include "store.h"
+#include "time-util.h"
 
 typedef struct Request Request;
 typedef struct Server Server;
@@ -90,4 +91,3 @@ void request_wait(Request *rq, char *accepted_owned);
 extern const Route server_routes[];
 extern const size_t server_n_routes;
 
-uint64_t now_monotonic_ms(void);

@@ -14,6 +14,7 @@
 #include "log.h"
 #include "pg-util.h"
 #include "submission-sql.h"
+#include "time-util.h"
 
 #define CONNECT_TIMEOUT_S 2
 #define ACQUIRE_TIMEOUT_MS 5000
@@ -31,13 +32,6 @@ struct Store {
         size_t size;
         uint64_t down_until_ms;
 };
-
-static uint64_t now_ms(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 int store_new(const Config *cfg, Store **ret, char *errbuf, size_t errlen)
 {
@@ -89,7 +83,7 @@ static int acquire(Store *s, PGconn **ret)
                         pthread_mutex_unlock(&s->lock);
                         return -EAGAIN;
                 }
-        if (now_ms() < s->down_until_ms) {
+        if (now_monotonic_ms() < s->down_until_ms) {
                 pthread_mutex_unlock(&s->lock);
                 return -EAGAIN;
         }
@@ -109,7 +103,7 @@ static int acquire(Store *s, PGconn **ret)
                         log_warning("PostgreSQL unreachable: %s", err);
                         pthread_mutex_lock(&s->lock);
                         s->idle[s->n_idle++] = NULL;
-                        s->down_until_ms = now_ms() + DOWN_BACKOFF_MS;
+                        s->down_until_ms = now_monotonic_ms() + DOWN_BACKOFF_MS;
                         pthread_cond_signal(&s->cond);
                         pthread_mutex_unlock(&s->lock);
                         return -EAGAIN;

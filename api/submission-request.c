@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "cleanup.h"
+#include "utf8.h"
 
 /* The top-level keys, in the order they are checked. */
 enum {
@@ -58,32 +59,6 @@ static const LimitField limit_fields[] = {
         LIMIT("output", false, output_kb, 1, " KiB", SUBMISSION_LIMIT_OUTPUT),
 };
 
-/* Length of the valid UTF-8 sequence at p (1-4), or 0 when it is not one. */
-static size_t utf8_len(const unsigned char *p, size_t left)
-{
-        static const uint32_t min_cp[5] = {0, 0, 0x80, 0x800, 0x10000};
-        size_t n = 0;
-        if (p[0] < 0x80)
-                n = 1;
-        else if ((p[0] & 0xE0) == 0xC0)
-                n = 2;
-        else if ((p[0] & 0xF0) == 0xE0)
-                n = 3;
-        else if ((p[0] & 0xF8) == 0xF0)
-                n = 4;
-        if (n == 0 || n > left)
-                return 0;
-        uint32_t cp = n == 1 ? p[0] : p[0] & (0x7F >> n);
-        for (size_t i = 1; i < n; i++) {
-                if ((p[i] & 0xC0) != 0x80)
-                        return 0;
-                cp = (cp << 6) | (p[i] & 0x3F);
-        }
-        if (cp < min_cp[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-                return 0;
-        return n;
-}
-
 /* In place: control characters and bytes that are not UTF-8 (a sequence cut by truncation) become
  * '?', so the text can go into a JSON string and a terminal. */
 static void sanitize(char *s)
@@ -91,7 +66,7 @@ static void sanitize(char *s)
         unsigned char *p = (unsigned char *)s;
         size_t left = strlen(s);
         while (left > 0) {
-                size_t n = utf8_len(p, left);
+                size_t n = utf8_char_len(p, left);
                 if (n == 0 || (n == 1 && (*p < 0x20 || *p == 0x7F))) {
                         *p = '?';
                         n = 1;
@@ -109,7 +84,7 @@ static void escape_text(const char *s, size_t len, char *buf, size_t size)
         size_t o = 0, room = size - 4; /* keeps space for "..." and the NUL */
         for (size_t i = 0; i < len;) {
                 char piece[5];
-                size_t n = utf8_len(p + i, len - i), plen;
+                size_t n = utf8_char_len(p + i, len - i), plen;
                 if (n == 1 && (p[i] == '"' || p[i] == '\\'))
                         plen = (size_t)snprintf(piece, sizeof piece, "\\%c", p[i]);
                 else if (n == 0 || (n == 1 && (p[i] < 0x20 || p[i] == 0x7F)))

@@ -14,6 +14,8 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "utf8.h"
+
 const double metrics_default_buckets[13] = {
         0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
 
@@ -182,40 +184,6 @@ static uint64_t hash_values(uint64_t seed, size_t n, const char *const *values, 
         return h;
 }
 
-/* Length of the valid UTF-8 sequence at p (1-4), or 0 if invalid (overlong, surrogate, above
- * U+10FFFF, truncated). */
-static size_t utf8_len(const unsigned char *p, size_t left)
-{
-        unsigned char c = p[0];
-        if (c < 0x80)
-                return 1;
-        size_t n;
-        uint32_t cp;
-        if ((c & 0xE0) == 0xC0) {
-                n = 2;
-                cp = c & 0x1F;
-        } else if ((c & 0xF0) == 0xE0) {
-                n = 3;
-                cp = c & 0x0F;
-        } else if ((c & 0xF8) == 0xF0) {
-                n = 4;
-                cp = c & 0x07;
-        } else
-                return 0;
-        if (n > left)
-                return 0;
-        for (size_t i = 1; i < n; i++) {
-                if ((p[i] & 0xC0) != 0x80)
-                        return 0;
-                cp = (cp << 6) | (p[i] & 0x3F);
-        }
-        if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000))
-                return 0;
-        if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-                return 0;
-        return n;
-}
-
 /* The label value as stored: v itself when it is valid UTF-8 of at most METRICS_LABEL_VALUE_MAX
  * bytes (no copy), else a cleaned copy in buf: invalid bytes become U+FFFD, cut at a character
  * boundary. Returns the value and its length in *ret_len. */
@@ -227,7 +195,7 @@ static const char *label_value_clean(
          * starts within them ends at most 3 bytes later: a huge value costs no more than a short one. */
         size_t len = strnlen(v, METRICS_LABEL_VALUE_MAX + 4), i = 0;
         while (i < len && i <= METRICS_LABEL_VALUE_MAX) {
-                size_t n = utf8_len(p + i, len - i);
+                size_t n = utf8_char_len(p + i, len - i);
                 if (n == 0)
                         break;
                 i += n;
@@ -240,7 +208,7 @@ static const char *label_value_clean(
         size_t o = 0;
         i = 0;
         while (i < len) {
-                size_t n = utf8_len(p + i, len - i);
+                size_t n = utf8_char_len(p + i, len - i);
                 const void *piece = n ? (const void *)(p + i) : "\xEF\xBF\xBD";
                 size_t piece_len = n ? n : 3;
                 if (o + piece_len > METRICS_LABEL_VALUE_MAX)

@@ -23,6 +23,7 @@
 #include "redis-util.h"
 #include "submission-sql.h"
 #include "uuid.h"
+#include "time-util.h"
 
 #define RETRY_MS 500
 #define FLUSH_MS 10
@@ -76,20 +77,6 @@ typedef struct Consumer {
         unsigned n_jobs;
 } Consumer;
 
-static uint64_t now_ms(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static uint64_t now_ns(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 bool output_matches(const char *out, size_t out_len, const char *expected, size_t expected_len)
 {
         /* Compare line by line with trailing white space cut, then require that whatever is left
@@ -133,14 +120,14 @@ static void amqp_drop(Consumer *c)
                 c->amqp = NULL;
                 log_warning("RabbitMQ connection closed; unacknowledged jobs return to the queue");
         }
-        c->amqp_retry_ms = now_ms() + RETRY_MS;
+        c->amqp_retry_ms = now_monotonic_ms() + RETRY_MS;
 }
 
 static int amqp_ensure(Consumer *c)
 {
         if (c->amqp)
                 return 0;
-        if (c->draining || now_ms() < c->amqp_retry_ms)
+        if (c->draining || now_monotonic_ms() < c->amqp_retry_ms)
                 return -EAGAIN;
         char err[512];
         amqp_connection_state_t a;
@@ -173,7 +160,7 @@ static int amqp_ensure(Consumer *c)
                         log_error("RabbitMQ: %s", err);
                 if (r == 0 || r == -EPROTO)
                         amqp_util_close(a);
-                c->amqp_retry_ms = now_ms() + RETRY_MS;
+                c->amqp_retry_ms = now_monotonic_ms() + RETRY_MS;
                 return r;
         }
         c->amqp = a;
@@ -190,12 +177,12 @@ static int pg_ensure(Consumer *c)
                 PQfinish(c->pg);
                 c->pg = NULL;
         }
-        if (now_ms() < c->pg_retry_ms)
+        if (now_monotonic_ms() < c->pg_retry_ms)
                 return -EAGAIN;
         char err[256];
         if (pg_connect(c->cfg->database_url, 2, &c->pg, err, sizeof err) < 0) {
                 log_warning("PostgreSQL unreachable: %s", err);
-                c->pg_retry_ms = now_ms() + RETRY_MS;
+                c->pg_retry_ms = now_monotonic_ms() + RETRY_MS;
                 return -EAGAIN;
         }
         return 0;
@@ -205,12 +192,12 @@ static redisContext *redis_get(Consumer *c)
 {
         if (c->redis)
                 return c->redis;
-        if (now_ms() < c->redis_retry_ms)
+        if (now_monotonic_ms() < c->redis_retry_ms)
                 return NULL;
         char err[256];
         if (redis_util_connect(c->cfg->redis_url, 2000, &c->redis, err, sizeof err) < 0) {
                 log_warning("Redis unreachable: %s (events are skipped; results still reach PostgreSQL)", err);
-                c->redis_retry_ms = now_ms() + RETRY_MS;
+                c->redis_retry_ms = now_monotonic_ms() + RETRY_MS;
                 return NULL;
         }
         return c->redis;
@@ -243,7 +230,7 @@ static void emit(Consumer *c, Job *j, json_t *event, bool final)
                         log_warning("Redis: %s", r->errstr);
                         redisFree(r);
                         c->redis = NULL;
-                        c->redis_retry_ms = now_ms() + RETRY_MS;
+                        c->redis_retry_ms = now_monotonic_ms() + RETRY_MS;
                 } else
                         freeReplyObject(rep);
         }
@@ -270,7 +257,7 @@ static void add_output(Consumer *c, Job *j, int stream, const char *data, size_t
                                 return;
                 }
                 if (j->batch_len == 0)
-                        j->batch_since_ms = now_ms();
+                        j->batch_since_ms = now_monotonic_ms();
                 j->batch_stream = stream;
                 size_t n = MIN(len, BATCH_BYTES - j->batch_len);
                 memcpy(j->batch + j->batch_len, data, n);
@@ -373,7 +360,7 @@ static int commit_result(Consumer *c, Job *j, const char *status, char **ret_jso
                 (int)ELEMENTSOF(params), NULL, params, NULL, NULL, 0);
         if (PQresultStatus(res) != PGRES_TUPLES_OK) {
                 log_warning("committing %s failed: %s", j->ids, PQerrorMessage(c->pg));
-                c->pg_retry_ms = now_ms() + RETRY_MS;
+                c->pg_retry_ms = now_monotonic_ms() + RETRY_MS;
                 return -EAGAIN;
         }
         *ret_json = PQntuples(res) > 0 ? strdup(PQgetvalue(res, 0, 0)) : NULL;
@@ -406,7 +393,7 @@ static int finish_job(Consumer *c, Job *j)
                 const char *labels[] = {j->language ? j->language : "unknown", status};
                 metrics_counter_add(c->m->executions, 1, labels);
                 const char *lang[] = {labels[0]};
-                metrics_histogram_observe(c->m->duration, (double)(now_ns() - j->started_ns) / 1e9, lang);
+                metrics_histogram_observe(c->m->duration, (double)(now_monotonic_ns() - j->started_ns) / 1e9, lang);
                 metrics_gauge_add(c->m->active, -1, NULL);
                 if (strcmp(status, "INTERNAL_ERROR") == 0)
                         metrics_counter_add(c->m->sandbox_failures, 1, NULL);
@@ -441,7 +428,7 @@ static int start_job(Consumer *c, Job *j)
                 3, NULL, params, NULL, NULL, 0);
         if (PQresultStatus(res) != PGRES_TUPLES_OK) {
                 log_warning("claiming %s failed: %s", j->ids, PQerrorMessage(c->pg));
-                c->pg_retry_ms = now_ms() + RETRY_MS;
+                c->pg_retry_ms = now_monotonic_ms() + RETRY_MS;
                 return -EAGAIN;
         }
         if (PQntuples(res) == 0) {
@@ -493,7 +480,7 @@ static int start_job(Consumer *c, Job *j)
                 .limits = lim,
         };
         j->state = JOB_EXECUTING;
-        j->started_ns = now_ns();
+        j->started_ns = now_monotonic_ns();
         metrics_gauge_add(c->m->active, 1, NULL);
         emit(c, j, json_pack("{s:s, s:s}", "type", "status", "status", "RUNNING"), false);
         int r = executor_submit(*c->exec, &req);
@@ -628,7 +615,7 @@ int consumer_run(const Config *cfg, Executor **exec, WorkerMetrics *m, int signa
         uint64_t drain_deadline = 0;
         int ret = 0;
         for (;;) {
-                if (c.draining && (c.n_jobs == 0 || now_ms() >= drain_deadline))
+                if (c.draining && (c.n_jobs == 0 || now_monotonic_ms() >= drain_deadline))
                         break;
                 amqp_ensure(&c);
 
@@ -636,14 +623,14 @@ int consumer_run(const Config *cfg, Executor **exec, WorkerMetrics *m, int signa
                 int timeout = 500;
                 for (Job *j = c.jobs, *n; j; j = n) {
                         n = j->next;
-                        if (j->state == JOB_CLAIMING && now_ms() >= c.pg_retry_ms)
+                        if (j->state == JOB_CLAIMING && now_monotonic_ms() >= c.pg_retry_ms)
                                 start_job(&c, j);
-                        else if (j->state == JOB_COMMITTING && now_ms() >= c.pg_retry_ms)
+                        else if (j->state == JOB_COMMITTING && now_monotonic_ms() >= c.pg_retry_ms)
                                 finish_job(&c, j);
                 }
                 for (Job *j = c.jobs; j; j = j->next)
                         if (j->batch_len > 0) {
-                                if (now_ms() - j->batch_since_ms >= FLUSH_MS)
+                                if (now_monotonic_ms() - j->batch_since_ms >= FLUSH_MS)
                                         flush_output(&c, j);
                                 else
                                         timeout = MIN(timeout, FLUSH_MS);
@@ -668,7 +655,7 @@ int consumer_run(const Config *cfg, Executor **exec, WorkerMetrics *m, int signa
                         if (read(signal_fd, &si, sizeof si) == sizeof si && !c.draining) {
                                 log_info("signal %u: draining (%u job(s) in flight)", si.ssi_signo, c.n_jobs);
                                 c.draining = true;
-                                drain_deadline = now_ms() + cfg->shutdown_grace_ms;
+                                drain_deadline = now_monotonic_ms() + cfg->shutdown_grace_ms;
                                 if (c.amqp) {
                                         amqp_basic_cancel(c.amqp, AMQP_CHANNEL, amqp_cstring_bytes("jobs"));
                                         amqp_basic_cancel(c.amqp, AMQP_CHANNEL, amqp_cstring_bytes("dead"));
