@@ -71,3 +71,34 @@ def test_worker_drains_on_sigterm(api, stack):
     stack.start_worker()
     for i in ids:
         assert api.wait_final(i, 60)["status"] == "ACCEPTED"
+
+
+def test_api_drains_on_sigterm(api, stack):
+    """A waiting request in flight gets its answer (202: the job goes on), the API exits 0, and
+    nothing accepted is lost: after a restart the job is final."""
+    import threading
+    out = {}
+
+    def waiter():
+        out["r"] = api.post({"language": "python", "source_code": "import time; time.sleep(2); print('late')"},
+                            params={"wait": "true"}, timeout=60)
+
+    t = threading.Thread(target=waiter)
+    t.start()
+    time.sleep(0.5)
+    stack.api.signal(signal.SIGTERM)
+    assert stack.api.proc.wait(30) == 0, stack.api.log()
+    t.join(30)
+    r = out["r"]
+    assert r.status_code in (200, 202), r.text
+    sid = r.json()["id"]
+    stack.start_api()
+    wait_http(stack.url + "/ready", 60)
+    assert api.wait_final(sid, 60)["stdout"] == "late\n"
+
+
+def test_cors_headers_when_configured(stack):
+    import requests
+    r = requests.options(stack.url + "/api/v1/submissions", timeout=10)
+    assert r.status_code == 204 and "POST" in r.headers["Allow"]
+    assert "Access-Control-Allow-Origin" not in r.headers  # SENTINEL_CORS_ORIGIN is empty here
