@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from conftest import LANGS_DIR, RESULT_KEYS, SOURCE_NAMES, VERDICTS, describe, run, run_raw
+from conftest import LANGS_DIR, RESULT_KEYS, SLOWDOWN, SOURCE_NAMES, VERDICTS, describe, run, run_raw
 
 LANG_IDS = ["python", "c", "cpp", "javascript", "java", "bash"]
 COMPILED = {"c", "cpp", "java"}
@@ -84,7 +84,8 @@ def test_wall_time_limit():
     rc, d = run("python", "import time\ntime.sleep(100)\n", args=["--wall-time", "1"])
     assert d["status"] == "TIME_LIMIT_EXCEEDED", describe(d)
     assert 1.0 <= d["wall_time"] < 4, describe(d)
-    assert d["cpu_time"] < 1.0
+    # Sleeping burns no CPU; Python's own start-up does (over a second under emulation).
+    assert d["cpu_time"] < 0.5 * SLOWDOWN, describe(d)
 
 
 def test_default_wall_follows_cpu():
