@@ -14,6 +14,7 @@
 #include "log.h"
 #include "sentinel-config.h"
 #include "server.h"
+#include "static.h"
 #include "ws.h"
 
 #define MIGRATE_WAIT_S 30
@@ -80,6 +81,11 @@ static int run(Server *srv)
         r = hub_start(srv->cfg, &srv->hub);
         if (r < 0)
                 return log_error_errno(r, "event hub");
+        r = web_root_open(srv->cfg->web_root, &srv->web);
+        if (r < 0)
+                return log_error_errno(r, "SENTINEL_WEB_ROOT=%s", srv->cfg->web_root);
+        if (srv->web)
+                log_info("serving the browser editor from %s", srv->cfg->web_root);
         r = server_start(srv);
         if (r < 0)
                 return r;
@@ -161,6 +167,7 @@ int main(int argc, char **argv)
         publisher_stop(srv.publisher);
         hub_stop(srv.hub);
         store_free(srv.store);
+        web_root_free(srv.web);
         metrics_registry_free(srv.metrics);
         language_registry_free(srv.langs);
         free(srv.languages_json);

@@ -13,6 +13,7 @@
 #include "cleanup.h"
 #include "log.h"
 #include "server.h"
+#include "static.h"
 #include "submission-request.h"
 #include "uuid.h"
 
@@ -338,5 +339,9 @@ const Route server_routes[] = {
         {"GET", "/health", h_health, "health", false},
         {"GET", "/ready", h_ready, "ready", false},
         {"GET", "/metrics", h_metrics, "metrics", false},
+        {"GET", "/api/v1/config", static_config, "config", false},
+        {"GET", "/", static_index, "page", false},
+        {"GET", "/s/{id}", static_index, "page", false},
+        {"GET", "/assets/{id}", static_asset, "asset", false},
 };
 const size_t server_n_routes = ELEMENTSOF(server_routes);

@@ -26,19 +26,24 @@
 
 static atomic_uint active_requests;
 
-static void add_common_headers(Request *rq, struct MHD_Response *resp)
+static void add_headers(Request *rq, struct MHD_Response *resp, const char *cache_control, const char *csp)
 {
-        MHD_add_response_header(resp, "Cache-Control", "no-store");
+        MHD_add_response_header(resp, "Cache-Control", cache_control);
         MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
         MHD_add_response_header(resp, "X-Frame-Options", "DENY");
         MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
-        MHD_add_response_header(resp, "Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
+        MHD_add_response_header(resp, "Content-Security-Policy", csp);
         MHD_add_response_header(resp, "Cross-Origin-Resource-Policy", "same-origin");
         const char *cors = rq->srv->cfg->cors_origin;
         if (cors && *cors) {
                 MHD_add_response_header(resp, "Access-Control-Allow-Origin", cors);
                 MHD_add_response_header(resp, "Vary", "Origin");
         }
+}
+
+static void add_common_headers(Request *rq, struct MHD_Response *resp)
+{
+        add_headers(rq, resp, "no-store", "default-src 'none'; frame-ancestors 'none'");
 }
 
 static void respond(Request *rq, unsigned status, const char *content_type, char *body_owned, size_t len,
@@ -66,6 +71,28 @@ static void respond(Request *rq, unsigned status, const char *content_type, char
 void respond_text(Request *rq, unsigned status, const char *content_type, char *body_owned, size_t len)
 {
         respond(rq, status, content_type, body_owned, len, NULL, NULL);
+}
+
+void respond_file(Request *rq, unsigned status, const char *content_type, int fd, uint64_t size,
+        const char *encoding, const char *cache_control, const char *csp)
+{
+        if (rq->status != 0) {
+                safe_close(fd);
+                return;
+        }
+        struct MHD_Response *resp = MHD_create_response_from_fd64(size, fd);
+        if (!resp) {
+                safe_close(fd);
+                return;
+        }
+        MHD_add_response_header(resp, "Content-Type", content_type);
+        MHD_add_response_header(resp, "Vary", "Accept-Encoding");
+        if (encoding)
+                MHD_add_response_header(resp, "Content-Encoding", encoding);
+        add_headers(rq, resp, cache_control, csp ? csp : "default-src 'none'; frame-ancestors 'none'");
+        rq->status = status;
+        MHD_queue_response(rq->conn, status, resp);
+        MHD_destroy_response(resp);
 }
 
 void respond_json(Request *rq, unsigned status, char *body_owned)

@@ -37,6 +37,7 @@ struct Server {
         Store *store;
         Publisher *publisher;
         Hub *hub;
+        struct WebRoot *web; /* the browser editor (static.c); NULL: no page */
         MetricsRegistry *metrics;
         Metric *m_requests;
         Metric *m_latency;
@@ -81,6 +82,10 @@ void respond_error(Request *rq, unsigned status, const char *code, const char *f
         __attribute__((format(printf, 5, 6)));
 
 void respond_text(Request *rq, unsigned status, const char *content_type, char *body_owned, size_t len);
+/* A file (fd owned, closed by libmicrohttpd; HEAD gets no body). encoding: a Content-Encoding or
+ * NULL; cache_control replaces "no-store"; csp, when not NULL, replaces the API's policy. */
+void respond_file(Request *rq, unsigned status, const char *content_type, int fd, uint64_t size,
+        const char *encoding, const char *cache_control, const char *csp);
 
 /* ?wait=true: watches the job's events (before its row is inserted), then suspends rq until its
  * final event or rq->deadline_ms. */

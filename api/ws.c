@@ -463,9 +463,10 @@ static bool origin_in_list(const char *origin, const char *list)
 }
 
 /* SENTINEL_WS_ORIGINS: "*" any; "" the Origin must name the host the client connected to (the Host
- * header); otherwise a comma-separated list of exact origins. No Origin (not a browser): allowed, since
- * the check exists to stop other sites' pages from reading streams with a visitor's browser. */
-static bool origin_allowed(const char *allowed, struct lws *wsi)
+ * header), on this port or on the REST API's port (the browser editor is served there); otherwise a
+ * comma-separated list of exact origins. No Origin (not a browser): allowed, since the check exists
+ * to stop other sites' pages from reading streams with a visitor's browser. */
+static bool origin_allowed(const char *allowed, uint64_t api_port, struct lws *wsi)
 {
         _cleanup_free_ char *origin = NULL, *host = NULL;
         int r = header_dup(wsi, WSI_TOKEN_ORIGIN, HEADER_MAX, &origin);
@@ -486,7 +487,17 @@ static bool origin_allowed(const char *allowed, struct lws *wsi)
                 rest = origin + 8;
         else
                 return false; /* "null", file:, extensions... */
-        return strcasecmp(rest, host) == 0;
+        if (strcasecmp(rest, host) == 0)
+                return true;
+        /* Same host name (an IPv6 literal ends at its ']'), the API's port. */
+        const char *rb = rest[0] == '[' ? strchr(rest, ']') : rest;
+        const char *hb = host[0] == '[' ? strchr(host, ']') : host;
+        if (!rb || !hb)
+                return false;
+        size_t rn = (size_t)(rb - rest) + strcspn(rb, ":"), hn = (size_t)(hb - host) + strcspn(hb, ":");
+        char port[24];
+        snprintf(port, sizeof port, ":%" PRIu64, api_port);
+        return rn == hn && strncasecmp(rest, host, rn) == 0 && strcmp(rest + rn, port) == 0;
 }
 
 static void count(Metric *m, const char *label)
@@ -527,7 +538,7 @@ static int confirm_upgrade(Ws *ws, struct lws *wsi)
                 status = HTTP_STATUS_BAD_REQUEST, label = "bad_id";
                 body = "{\"error\":{\"code\":\"invalid_id\",\"message\":\"the submission id is not a "
                        "UUID\"}}";
-        } else if (!origin_allowed(ws->srv->cfg->ws_origins, wsi)) {
+        } else if (!origin_allowed(ws->srv->cfg->ws_origins, ws->srv->cfg->api_port, wsi)) {
                 status = HTTP_STATUS_FORBIDDEN, label = "origin";
                 body = "{\"error\":{\"code\":\"origin_not_allowed\",\"message\":\"this Origin may not open "
                        "WebSockets here (SENTINEL_WS_ORIGINS)\"}}";

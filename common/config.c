@@ -77,6 +77,7 @@ static const ConfigEntry config_table[] = {
         U("SENTINEL_DB_POOL", db_pool, 8, 1, 256, "", "PostgreSQL connections per API process"),
         S("SENTINEL_CORS_ORIGIN", cors_origin, "", "Access-Control-Allow-Origin value (empty: no CORS)"),
         S("SENTINEL_WS_ORIGINS", ws_origins, "", "allowed WebSocket Origins, comma-separated (empty: same host, *: any)"),
+        S("SENTINEL_WEB_ROOT", web_root, "", "directory of the built browser editor (web/dist); empty: no page"),
         U("SENTINEL_RELAY_INTERVAL_MS", relay_interval_ms, 1000, 10, 3600000, "ms", "how often unconfirmed submissions are looked for"),
         U("SENTINEL_RELAY_AGE_MS", relay_age_ms, 5000, 10, 3600000, "ms", "age at which an unconfirmed submission is re-published"),
         U("SENTINEL_EVENTS_TTL_S", events_ttl_s, 3600, 1, 604800, "s", "how long a finished job's event stream stays in Redis"),

@@ -41,6 +41,7 @@ typedef struct Config {
         uint64_t db_pool;         /* PostgreSQL connections per API process */
         char *cors_origin;        /* Access-Control-Allow-Origin; "" = no CORS headers */
         char *ws_origins;         /* allowed WebSocket Origins, comma-separated; "" = same host; "*" = any */
+        char *web_root;           /* the built browser editor (web/dist); "" = no page */
         uint64_t relay_interval_ms; /* how often unconfirmed submissions are looked for */
         uint64_t relay_age_ms;    /* a submission unconfirmed this long is re-published */
         uint64_t events_ttl_s;    /* how long a job's event stream stays in Redis after it ends */
