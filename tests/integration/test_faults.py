@@ -102,3 +102,37 @@ def test_cors_headers_when_configured(stack):
     r = requests.options(stack.url + "/api/v1/submissions", timeout=10)
     assert r.status_code == 204 and "POST" in r.headers["Allow"]
     assert "Access-Control-Allow-Origin" not in r.headers  # SENTINEL_CORS_ORIGIN is empty here
+
+
+def test_poison_job_dead_lettered_others_untouched(api, stack):
+    """A job whose worker dies every time it runs it ends INTERNAL_ERROR through the dead-letter
+    queue once the delivery limit is spent; jobs run between the crashes are not affected."""
+    poison = api.post({"language": "python", "source_code": "import time\ntime.sleep(60)\n"}).json()["id"]
+    others = []
+    for _ in range(10):  # delivery limit 3: the quorum queue dead-letters on the 4th return
+        status = None
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            status = api.get(f"/api/v1/submissions/{poison}").json()["status"]
+            if status != "QUEUED":
+                break
+            time.sleep(0.05)
+        if status != "RUNNING":
+            break
+        # While the poison job runs, another job goes through the other slot untouched.
+        r = api.post({"language": "python", "source_code": "print('fine')\n"}, path="/api/v1/submissions?wait=true")
+        assert r.status_code == 200 and r.json()["status"] == "ACCEPTED", r.text
+        others.append(r.json()["id"])
+        stack.worker.signal(signal.SIGKILL)
+        stack.worker.proc.wait(10)
+        stack.start_worker()
+    d = api.wait_final(poison, 120)
+    assert d["status"] == "INTERNAL_ERROR", d
+    assert "dead-lettered" in d["message"], d
+    assert len(others) >= 3, f"the poison job ended after {len(others)} crashes"
+    for i in others:
+        d = api.get(f"/api/v1/submissions/{i}").json()
+        assert d["status"] == "ACCEPTED" and d["stdout"] == "fine\n", d
+    # The worker is healthy afterwards.
+    r = api.post({"language": "python", "source_code": "print('after')\n"}, path="/api/v1/submissions?wait=true")
+    assert r.status_code == 200 and r.json()["stdout"] == "after\n", r.text
