@@ -46,6 +46,34 @@ def config_table():
     return out
 
 
+@functools.lru_cache(None)
+def config_bounds():
+    """{SENTINEL_* numeric variable: (min, max)} from common/config.c's table."""
+    src = (ROOT / "common" / "config.c").read_text()
+    out = {}
+    for m in re.finditer(r'\bU\(\s*"(SENTINEL_[A-Z0-9_]+)"\s*,\s*[\w.]+\s*,\s*(\d+)\s*,\s*(\d+)\s*,\s*(\d+)', src):
+        out[m.group(1)] = (int(m.group(3)), int(m.group(4)))
+    return out
+
+
+def check_env_values(env, where):
+    """What config_load() would refuse: unknown names, numbers out of bounds or not numbers."""
+    problems = []
+    for k, v in env.items():
+        if not k.startswith("SENTINEL_"):
+            continue
+        if k not in config_table():
+            problems.append(f"{where}: {k} is not a variable the binaries read")
+            continue
+        if k in config_bounds() and v is not None and not str(v).startswith(("$", "<")):
+            lo, hi = config_bounds()[k]
+            if not re.fullmatch(r"\d+", str(v)):
+                problems.append(f"{where}: {k}={v!r} is not a whole number")
+            elif not lo <= int(v) <= hi:
+                problems.append(f"{where}: {k}={v} is out of range {lo}..{hi}")
+    return problems
+
+
 def setting(env, name):
     """The value a binary would see for name, given env (a dict): the env, else the default."""
     v = env.get(name)

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
-from conftest import ROOT, WORKER_CAPS, compose_doc, config_table, run, setting
+from conftest import ROOT, WORKER_CAPS, check_env_values, compose_doc, config_table, run, setting
 
 CORE = {"postgres", "rabbitmq", "redis", "api", "worker"}
 MONITORING = {"prometheus", "grafana", "postgres-exporter", "redis-exporter"}
@@ -20,10 +20,11 @@ SENTINEL_SERVICES = {"api": ("SENTINEL_API_PORT", "SENTINEL_WS_PORT"), "worker":
 
 
 def env_of(svc):
+    """The environment, with ${VAR:-default} resolved to its default."""
     env = svc.get("environment") or {}
     if isinstance(env, list):
         env = dict(e.split("=", 1) for e in env)
-    return {k: (None if v is None else str(v)) for k, v in env.items()}
+    return {k: (None if v is None else re.sub(r"\$\{\w+:-([^}]*)\}", r"\1", str(v))) for k, v in env.items()}
 
 
 def published(svc):
@@ -72,8 +73,9 @@ def check_compose(doc):
         if not s:
             continue
         env = env_of(s)
+        problems += check_env_values(env, n)
         for k in env:
-            if k not in config_table():
+            if not k.startswith("SENTINEL_"):
                 problems.append(f"{n}: {k} is not a variable the binaries read")
         if setting(env, "SENTINEL_LISTEN_ADDRESS") not in ("0.0.0.0", "::"):
             problems.append(f"{n}: SENTINEL_LISTEN_ADDRESS must be 0.0.0.0 in a container")
@@ -126,6 +128,7 @@ def test_compose_is_consistent():
 @pytest.mark.parametrize("breakage", [
     lambda d: d["services"]["api"]["environment"].__setitem__("SENTINEL_API_PROT", "8080"),
     lambda d: d["services"]["api"]["environment"].__setitem__("SENTINEL_API_PORT", "8090"),
+    lambda d: d["services"]["worker"]["environment"].__setitem__("SENTINEL_SLOTS", "${SENTINEL_SLOTS:-2000}"),
     lambda d: d["services"]["worker"]["environment"].__setitem__("SENTINEL_LISTEN_ADDRESS", "127.0.0.1"),
     lambda d: d["services"]["worker"]["environment"].__setitem__("SENTINEL_AMQP_URL", "amqp://x@rabbit:5672/"),
     lambda d: d["services"]["worker"]["cap_add"].append("SYS_PTRACE"),

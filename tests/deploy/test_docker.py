@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, config_table, run, setting
+from conftest import ROOT, check_env_values, config_table, run, setting
 
 DOCKER = ROOT / "deploy" / "docker"
 
@@ -128,9 +128,7 @@ def check_dockerfile(text, role):
     for a in fi.get("ENV", []):
         for m in re.finditer(r"(\w+)=(\S+)", a):
             env[m.group(1)] = m.group(2)
-    for k in env:
-        if k.startswith("SENTINEL_") and k not in config_table():
-            problems.append(f"ENV {k}: not a variable the binaries read")
+    problems += check_env_values(env, "ENV")
     if setting(env, "SENTINEL_LISTEN_ADDRESS") != "0.0.0.0":
         problems.append("ENV SENTINEL_LISTEN_ADDRESS=0.0.0.0 missing (127.0.0.1 is unreachable from outside)")
     exposed = {int(p) for a in fi.get("EXPOSE", []) for p in a.split()}

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import K8S, ROOT, WORKER_CAPS, config_table, kustomize, setting
+from conftest import K8S, ROOT, WORKER_CAPS, check_env_values, config_table, kustomize, setting
 
 CLUSTER_SCOPED = {"Namespace", "ClusterIssuer", "ClusterRole", "ClusterRoleBinding"}
 WORKLOADS = {"Deployment", "StatefulSet", "DaemonSet"}
@@ -89,9 +89,7 @@ def check_objects(objs):
     secrets = secret_keys(objs)
     configmaps = {o["metadata"]["name"]: o for o in by_kind(objs, "ConfigMap")}
     for cm in configmaps.values():
-        for k in cm.get("data", {}):
-            if k.startswith("SENTINEL_") and k not in config_table():
-                problems.append(f"ConfigMap/{cm['metadata']['name']}: {k} is not a variable the binaries read")
+        problems += check_env_values(cm.get("data", {}), f"ConfigMap/{cm['metadata']['name']}")
 
     for w, t in pods(objs):
         wn = f"{w['kind']}/{w['metadata']['name']}"
@@ -137,9 +135,8 @@ def check_objects(objs):
                 port = p and (p.get("httpGet") or p.get("tcpSocket") or {}).get("port")
                 if port is not None and port not in ports:
                     problems.append(f"{cn}: {probe} port {port} is no container port")
+            problems += check_env_values({e["name"]: e.get("value", "<from>") for e in c.get("env", [])}, cn)
             for e in c.get("env", []):
-                if e["name"].startswith("SENTINEL_") and e["name"] not in config_table():
-                    problems.append(f"{cn}: {e['name']} is not a variable the binaries read")
                 ref = e.get("valueFrom", {}).get("secretKeyRef")
                 if ref and ref["key"] not in secrets.get(ref["name"], set()):
                     problems.append(f"{cn}: Secret {ref['name']} has no key {ref['key']}")
@@ -332,6 +329,65 @@ def check_topology(objs, overlay):
     return problems
 
 
+UNITS = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "k": 1e3, "M": 1e6, "G": 1e9, "m": 1e-3}
+
+
+def quantity(q):
+    m = re.fullmatch(r"([\d.]+)([a-zA-Z]*)", str(q))
+    return float(m.group(1)) * UNITS.get(m.group(2), 1)
+
+
+def max_replicas(objs, w):
+    n = w["spec"].get("replicas", 1)
+    for kind, field in (("HorizontalPodAutoscaler", "maxReplicas"), ("ScaledObject", "maxReplicaCount")):
+        for h in by_kind(objs, kind):
+            if h["spec"]["scaleTargetRef"]["name"] == w["metadata"]["name"]:
+                n = max(n, h["spec"][field])
+    # one extra pod during a rolling update
+    return n + (1 if w["kind"] == "Deployment" else 0)
+
+
+def check_capacity(objs):
+    """The ResourceQuota admits every workload at its largest scale, the LimitRange admits every
+    container, KEDA's per-replica target equals a worker's slots, a worker's memory covers them."""
+    problems = []
+    quota = by_kind(objs, "ResourceQuota")[0]["spec"]["hard"]
+    need = {"requests.cpu": 0, "requests.memory": 0, "limits.cpu": 0, "limits.memory": 0, "pods": 0,
+            "persistentvolumeclaims": 0, "requests.storage": 0}
+    lr = {l["type"]: l for l in by_kind(objs, "LimitRange")[0]["spec"]["limits"]}
+    for w, t in pods(objs):
+        n = max_replicas(objs, w)
+        need["pods"] += n
+        for c in t["spec"]["containers"]:
+            for k in ("requests", "limits"):
+                for r in ("cpu", "memory"):
+                    need[f"{k}.{r}"] += n * quantity(c["resources"][k][r])
+            for r in ("cpu", "memory"):
+                if quantity(c["resources"]["limits"][r]) > quantity(lr["Container"]["max"][r]):
+                    problems.append(f"{w['metadata']['name']}/{c['name']}: {r} limit above the LimitRange")
+        for v in w["spec"].get("volumeClaimTemplates", []):
+            size = quantity(v["spec"]["resources"]["requests"]["storage"])
+            need["persistentvolumeclaims"] += w["spec"].get("replicas", 1)
+            need["requests.storage"] += w["spec"].get("replicas", 1) * size
+            if size > quantity(lr["PersistentVolumeClaim"]["max"]["storage"]):
+                problems.append(f"{w['metadata']['name']}: volume above the LimitRange")
+    for k, v in need.items():
+        if v > quantity(quota[k]) + 1e-9:
+            problems.append(f"ResourceQuota {k}={quota[k]} is below what the workloads need at full scale ({v:g})")
+
+    _, wrk_t, wrk = sentinel_container(objs, "sentinel-worker")
+    slots = quantity(wrk["resources"]["limits"]["cpu"])
+    so = get(objs, "ScaledObject", "sentinel-worker")
+    value = float(so["spec"]["triggers"][0]["metadata"]["value"])
+    if value != slots:
+        problems.append(f"ScaledObject value {value:g} is not the slots of one worker ({slots:g})")
+    env = effective_env(objs, wrk)
+    per_job = max(int(setting(env, "SENTINEL_MAX_MEMORY_KB")), int(setting(env, "SENTINEL_COMPILE_MEMORY_KB"))) * 1024
+    if quantity(wrk["resources"]["limits"]["memory"]) < slots * per_job + 256 * 2**20:
+        problems.append("sentinel-worker: memory limit below slots x SENTINEL_MAX_MEMORY_KB + 256 MiB")
+    return problems
+
+
 def policy_peers(rule_list):
     out = []
     for r in rule_list or []:
@@ -398,6 +454,10 @@ def test_overlay_has_what_the_issue_asks(overlay):
     assert check_topology(kustomize(overlay), overlay) == []
 
 
+def test_capacity(overlay):
+    assert check_capacity(kustomize(overlay)) == []
+
+
 def test_network_policies(overlay):
     assert check_network(kustomize(overlay)) == []
 
@@ -445,6 +505,9 @@ BREAKAGES = [
     ("topology", lambda o: get(o, "StatefulSet", "rabbitmq")["spec"].__setitem__("replicas", 1)),
     ("topology", lambda o: o.remove(get(o, "LimitRange", "sentinel-limits"))),
     ("topology", lambda o: get(o, "Ingress", "sentinel")["metadata"]["annotations"].pop("cert-manager.io/cluster-issuer")),
+    ("capacity", lambda o: get(o, "ScaledObject", "sentinel-worker")["spec"].__setitem__("maxReplicaCount", 500)),
+    ("capacity", lambda o: get(o, "ScaledObject", "sentinel-worker")["spec"]["triggers"][0]["metadata"].__setitem__("value", "8")),
+    ("capacity", lambda o: get(o, "ConfigMap", "sentinel-config")["data"].__setitem__("SENTINEL_MAX_MEMORY_KB", "4194304")),
     ("network", lambda o: get(o, "NetworkPolicy", "sentinel-worker")["spec"]["egress"].append({"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}]})),
     ("network", lambda o: get(o, "NetworkPolicy", "redis")["spec"]["ingress"].pop(0)),
     ("network", lambda o: get(o, "NetworkPolicy", "default-deny")["spec"].__setitem__("egress", [{}])),
@@ -456,5 +519,6 @@ def test_k8s_checks_can_fail(what, breakage):
     objs = copy.deepcopy(kustomize("prod"))
     breakage(objs)
     check = {"objects": check_objects, "sentinel": lambda o: check_sentinel(o, "prod"),
-             "topology": lambda o: check_topology(o, "prod"), "network": check_network}[what]
+             "topology": lambda o: check_topology(o, "prod"), "network": check_network,
+             "capacity": check_capacity}[what]
     assert check(objs)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, WORKER_CAPS, config_table, run
+from conftest import ROOT, WORKER_CAPS, check_env_values, config_table, run
 
 SYSTEMD = ROOT / "deploy" / "systemd"
 UNITS = ("sentinel-api.service", "sentinel-worker.service")
@@ -146,11 +146,12 @@ def test_hardening_check_can_fail(which, old, new):
     assert check_units(*texts)
 
 
+def env_file(text):
+    return dict(l.split("=", 1) for l in text.splitlines() if l.strip() and not l.startswith("#"))
+
+
 def test_env_example_names_only_real_variables():
-    bad = []
-    for line in (SYSTEMD / "sentinel.env.example").read_text().splitlines():
-        if line.strip() and not line.startswith("#"):
-            k = line.split("=", 1)[0]
-            if k not in config_table():
-                bad.append(k)
-    assert bad == []
+    env = env_file((SYSTEMD / "sentinel.env.example").read_text())
+    assert all(k.startswith("SENTINEL_") for k in env)
+    assert check_env_values(env, "sentinel.env.example") == []
+    assert check_env_values(env_file("SENTINEL_SLOTS=-1\nSENTINEL_LISTEN_ADRESS=x\n"), "broken")
