@@ -184,6 +184,28 @@ static int json_str_field(const char *body, size_t len, const char *key, char *o
         return -1;
 }
 
+/* The number value of the first "key": number in a JSON text: 0, or -1 when absent or null. */
+static int json_num_field(const char *body, size_t len, const char *key, double *ret)
+{
+        char pat[64];
+        int pn = snprintf(pat, sizeof pat, "\"%s\"", key);
+        const char *p = memmem(body, len, pat, (size_t)pn), *end = body + len;
+        if (!p)
+                return -1;
+        p += pn;
+        while (p < end && (*p == ' ' || *p == ':' || *p == '\t' || *p == '\n'))
+                p++;
+        if (p >= end || !((*p >= '0' && *p <= '9') || *p == '-'))
+                return -1;
+        char buf[32];
+        size_t n = 0;
+        while (p < end && n + 1 < sizeof buf && strchr("0123456789.eE+-", *p))
+                buf[n++] = *p++;
+        buf[n] = '\0';
+        *ret = strtod(buf, NULL);
+        return 0;
+}
+
 static char *json_escape(const char *s)
 {
         size_t n = strlen(s);
@@ -403,7 +425,9 @@ typedef struct Run {
         unsigned conc, open;
         double rate;
         uint64_t t_start, t_end;
-        double *lat; /* ms, of successful requests */
+        double *lat;                  /* ms, of successful requests */
+        double sum_wall_s, sum_cpu_s; /* the results' wall_time and cpu_time */
+        long n_timed;
         long n_lat;
         long ok;
         long conns_opened;
@@ -608,6 +632,13 @@ static void handle_response(Run *run, Conn *c, const Response *r)
         char status[32] = "", id[64] = "";
         json_str_field(r->body, r->body_len, "status", status, sizeof status);
         json_str_field(r->body, r->body_len, "id", id, sizeof id);
+        double wall, cpu;
+        if (r->status == 200 && json_num_field(r->body, r->body_len, "wall_time", &wall) == 0 &&
+                json_num_field(r->body, r->body_len, "cpu_time", &cpu) == 0) {
+                run->sum_wall_s += wall;
+                run->sum_cpu_s += cpu;
+                run->n_timed++;
+        }
         if (run->holding) {
                 /* A held wait must not be answered while we hold it. */
                 run->waits_answered++;
@@ -1200,6 +1231,9 @@ static int cmd_http(int argc, char **argv, const char *mode)
                 run.n, run.conc, run.rate, run.ok, run.errors.total, elapsed,
                 elapsed > 0 ? (double)run.ok / elapsed : 0, run.conns_opened);
         print_latency(&run, stdout);
+        printf(", \"results_timed\": %ld, \"result_wall_ms_mean\": %.2f, \"result_cpu_ms_mean\": %.2f",
+                run.n_timed, run.n_timed ? run.sum_wall_s * 1e3 / (double)run.n_timed : 0,
+                run.n_timed ? run.sum_cpu_s * 1e3 / (double)run.n_timed : 0);
         printf(", \"errors\": ");
         err_print_json(&run.errors, stdout);
         printf("}\n");
