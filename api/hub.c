@@ -3,6 +3,7 @@
 #include "hub.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -131,6 +132,43 @@ int hub_reserve(Hub *h, const char *key, const char *value, unsigned ttl_s, char
                         break;
                 }
         }
+        pthread_mutex_unlock(&h->ctl_lock);
+        return ret;
+}
+
+/* A token bucket per client, atomic in Redis: KEYS[1] the bucket; ARGV rate (tokens/s), burst.
+ * Returns {1, 0} when a token was taken, else {0, milliseconds until one is there}. The clock is
+ * Redis's own, so every API process agrees. */
+static const char RATE_SCRIPT[] =
+        "local rate, burst = tonumber(ARGV[1]), tonumber(ARGV[2])\n"
+        "local t = redis.call('TIME')\n"
+        "local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
+        "local b = redis.call('HMGET', KEYS[1], 'tokens', 'ts')\n"
+        "local tokens, ts = tonumber(b[1]) or burst, tonumber(b[2]) or now\n"
+        "tokens = math.min(burst, tokens + math.max(0, now - ts) * rate / 1000)\n"
+        "local ok, wait = 0, 0\n"
+        "if tokens >= 1 then tokens = tokens - 1; ok = 1\n"
+        "else wait = math.ceil((1 - tokens) * 1000 / rate) end\n"
+        "redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', now)\n"
+        "redis.call('PEXPIRE', KEYS[1], math.ceil(burst * 1000 / rate) + 1000)\n"
+        "return {ok, wait}\n";
+
+int hub_take_token(Hub *h, const char *client, uint64_t rate_per_s, uint64_t burst, uint64_t *ret_wait_ms)
+{
+        char key[160], rate[24], b[24];
+        snprintf(key, sizeof key, "sentinel:rate:%s", client);
+        snprintf(rate, sizeof rate, "%" PRIu64, rate_per_s);
+        snprintf(b, sizeof b, "%" PRIu64, burst);
+        const char *argv[] = {"EVAL", RATE_SCRIPT, "1", key, rate, b};
+        int ret = -EAGAIN;
+        pthread_mutex_lock(&h->ctl_lock);
+        _cleanup_reply_ redisReply *r = ctl_command_argv(h, (int)ELEMENTSOF(argv), argv, NULL);
+        if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 && r->element[0]->type == REDIS_REPLY_INTEGER &&
+            r->element[1]->type == REDIS_REPLY_INTEGER) {
+                ret = r->element[0]->integer == 1 ? 1 : 0;
+                *ret_wait_ms = (uint64_t)MAX(r->element[1]->integer, 0);
+        } else if (r && r->type == REDIS_REPLY_ERROR)
+                log_warning("Redis: rate limit script: %s", r->str);
         pthread_mutex_unlock(&h->ctl_lock);
         return ret;
 }

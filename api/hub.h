@@ -35,3 +35,6 @@ int hub_ping(Hub *h);
 int hub_reserve(Hub *h, const char *key, const char *value, unsigned ttl_s, char **ret_existing);
 /* Removes a reservation (after a failed insert). */
 void hub_release(Hub *h, const char *key);
+/* Takes one token from the client's bucket (SENTINEL_RATE_PER_S, SENTINEL_RATE_BURST). Returns 1
+ * (taken), 0 (empty: *ret_wait_ms until the next token) or -EAGAIN (Redis unreachable). */
+int hub_take_token(Hub *h, const char *client, uint64_t rate_per_s, uint64_t burst, uint64_t *ret_wait_ms);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* sentinel-api: the REST gateway. Parses arguments and runs the server until SIGTERM. */
 #include <errno.h>
+#include <inttypes.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -9,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "auth.h"
 #include "cleanup.h"
 #include "config.h"
 #include "log.h"
@@ -32,8 +34,75 @@ static const char *languages_file(const Config *cfg, char *buf, size_t len)
 static void usage(FILE *f)
 {
         fprintf(f, "Usage: sentinel-api [--config-reference] [--version]\n"
+                   "       sentinel-api keys create NAME | revoke NAME-OR-ID | list\n"
                    "Runs the REST API and the WebSocket endpoint; configuration comes from SENTINEL_*\n"
-                   "environment variables (see --config-reference).\n");
+                   "environment variables (see --config-reference). `keys` manages the API keys in the\n"
+                   "database SENTINEL_DATABASE_URL names: while one is active, every /api route needs one.\n");
+}
+
+/* sentinel-api keys ...: returns the exit status. */
+static int keys_command(const Config *cfg, int argc, char **argv)
+{
+        const char *verb = argc > 0 ? argv[0] : "";
+        bool create = strcmp(verb, "create") == 0, revoke = strcmp(verb, "revoke") == 0,
+             list = strcmp(verb, "list") == 0;
+        if (!(create || revoke || list) || argc != (list ? 1 : 2)) {
+                usage(stderr);
+                return 2;
+        }
+        if (create && (strlen(argv[1]) == 0 || strlen(argv[1]) > 64 ||
+                       strspn(argv[1], "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") !=
+                               strlen(argv[1]))) {
+                fprintf(stderr, "sentinel-api keys: \"%s\" is not a valid name (1-64 of A-Z a-z 0-9 . _ -)\n", argv[1]);
+                return 1;
+        }
+        char err[512];
+        Store *store = NULL;
+        int r = store_new(cfg, &store, err, sizeof err);
+        if (r >= 0)
+                r = store_migrate(store, err, sizeof err);
+        if (r < 0) {
+                fprintf(stderr, "sentinel-api keys: database: %s\n", err);
+                store_free(store);
+                return 1;
+        }
+        int status = 0;
+        if (create) {
+                char key[API_KEY_LEN + 1], hash[65], prefix[API_KEY_SHOWN + 1];
+                _cleanup_free_ char *id = NULL;
+                r = api_key_generate(key);
+                if (r == 0) {
+                        api_key_hash(key, strlen(key), hash);
+                        snprintf(prefix, sizeof prefix, "%s", key);
+                        r = store_key_create(store, argv[1], hash, prefix, &id);
+                }
+                if (r == -EEXIST)
+                        fprintf(stderr, "sentinel-api keys: an active key is named \"%s\" already\n", argv[1]);
+                else if (r < 0)
+                        fprintf(stderr, "sentinel-api keys: %s\n", strerror(-r));
+                else
+                        printf("id   %s\nname %s\nkey  %s\n(shown once: only its hash is kept)\n", id, argv[1], key);
+        } else if (revoke) {
+                r = store_key_revoke(store, argv[1]);
+                if (r == -ENOENT)
+                        fprintf(stderr, "sentinel-api keys: no active key is named or numbered \"%s\"\n", argv[1]);
+                else if (r < 0)
+                        fprintf(stderr, "sentinel-api keys: %s\n", strerror(-r));
+                else
+                        printf("revoked %s (running API processes stop taking it within %" PRIu64 " ms)\n", argv[1],
+                                cfg->auth_refresh_ms);
+        } else {
+                _cleanup_free_ char *text = NULL;
+                r = store_key_list(store, &text);
+                if (r < 0)
+                        fprintf(stderr, "sentinel-api keys: %s\n", strerror(-r));
+                else if (*text)
+                        printf("%s\n", text);
+        }
+        if (r < 0)
+                status = 1;
+        store_free(store);
+        return status;
 }
 
 static int run(Server *srv)
@@ -75,6 +144,9 @@ static int run(Server *srv)
                         return log_error_errno(r, "migrations: %s", err);
                 sleep(1);
         }
+        r = auth_start(srv->cfg, srv->store, &srv->auth);
+        if (r < 0)
+                return log_error_errno(r, "API keys");
         r = publisher_start(srv->cfg, srv->store, &srv->publisher);
         if (r < 0)
                 return log_error_errno(r, "publisher");
@@ -138,7 +210,8 @@ int main(int argc, char **argv)
                         usage(stderr);
                         return 2;
                 }
-        if (optind != argc) {
+        bool keys = optind < argc && strcmp(argv[optind], "keys") == 0;
+        if (optind != argc && !keys) {
                 fprintf(stderr, "sentinel-api: unexpected argument \"%s\"\n", argv[optind]);
                 usage(stderr);
                 return 2;
@@ -153,6 +226,12 @@ int main(int argc, char **argv)
         LogLevel level;
         if (log_level_from_string(cfg.log_level, &level) == 0)
                 log_set_level(level);
+        if (keys) {
+                log_set_level(LOG_LEVEL_WARNING);
+                int st = keys_command(&cfg, argc - optind - 1, argv + optind + 1);
+                config_deinit(&cfg);
+                return st;
+        }
 
         /* Signals are taken by the main thread only: block them before any thread starts. */
         sigset_t set;
@@ -166,6 +245,7 @@ int main(int argc, char **argv)
         int r = run(&srv);
         publisher_stop(srv.publisher);
         hub_stop(srv.hub);
+        auth_stop(srv.auth);
         store_free(srv.store);
         web_root_free(srv.web);
         metrics_registry_free(srv.metrics);

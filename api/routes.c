@@ -103,11 +103,34 @@ static void replay_submission(Request *rq, const Uuid *id)
                 respond_json(rq, 202, body);
 }
 
+/* Per-client rate limit (a token bucket in Redis). Returns 0, or -EBUSY after answering 429.
+ * With Redis unreachable the limit is not enforced (logged): submissions go on. */
+static int rate_limit(Request *rq)
+{
+        const Config *cfg = rq->srv->cfg;
+        if (cfg->rate_per_s == 0)
+                return 0;
+        uint64_t wait_ms = 0;
+        int r = hub_take_token(rq->srv->hub, rq->client, cfg->rate_per_s, cfg->rate_burst, &wait_ms);
+        if (r != 0)
+                return 0;
+        char retry[24];
+        uint64_t s = MAX((wait_ms + 999) / 1000, 1);
+        snprintf(retry, sizeof retry, "%" PRIu64, s);
+        char msg[160];
+        snprintf(msg, sizeof msg, "too many submissions: at most %" PRIu64 " per second (bursts of %" PRIu64
+                "); retry in %" PRIu64 " s", cfg->rate_per_s, cfg->rate_burst, s);
+        respond_error_with(rq, 429, "rate_limited", NULL, "Retry-After", retry, msg);
+        return -EBUSY;
+}
+
 static void h_submit(Request *rq)
 {
         Server *srv = rq->srv;
         SubmissionRequest req = {};
         RequestError err = {};
+        if (rate_limit(rq) < 0)
+                return;
         if (submission_request_parse(rq->body, rq->body_len, srv->cfg, srv->langs, &req, &err) < 0) {
                 respond_error(rq, (unsigned)err.http_status, err.code, err.field[0] ? err.field : NULL, "%s",
                         err.message);
@@ -200,12 +223,21 @@ static void h_submit(Request *rq)
                 .args_json = args,
                 .expected_output = req.expected_output,
                 .limits_json = limits,
+                .max_active = srv->cfg->max_active_per_client,
         };
         int r = store_insert(srv->store, &row);
         submission_request_deinit(&req);
         if (r < 0) {
                 if (*idem_key)
                         hub_release(srv->hub, idem_key);
+                if (r == -EDQUOT) {
+                        char msg[160];
+                        snprintf(msg, sizeof msg, "too many jobs in flight: at most %" PRIu64
+                                " queued or running per client; retry when one has finished",
+                                srv->cfg->max_active_per_client);
+                        respond_error_with(rq, 429, "too_many_active", NULL, "Retry-After", "1", msg);
+                        return;
+                }
                 respond_error(rq, 503, "unavailable", NULL, "the database is unreachable; the submission was not accepted");
                 return;
         }
@@ -268,7 +300,7 @@ static void h_list(Request *rq)
                 return;
         }
         char *json = NULL;
-        int r = store_list_json(rq->srv->store, limit, c ? &cursor : NULL, &json);
+        int r = store_list_json(rq->srv->store, limit, c ? &cursor : NULL, rq->keyed ? rq->client : NULL, &json);
         if (r < 0)
                 respond_error(rq, 503, "unavailable", NULL, "the database is unreachable; retry");
         else

@@ -17,6 +17,7 @@
 
 #include <jansson.h>
 
+#include "auth.h"
 #include "cleanup.h"
 #include "log.h"
 #include "time-util.h"
@@ -100,7 +101,7 @@ void respond_json(Request *rq, unsigned status, char *body_owned)
         respond(rq, status, "application/json", body_owned, strlen(body_owned), NULL, NULL);
 }
 
-static void respond_error_with(Request *rq, unsigned status, const char *code, const char *field,
+void respond_error_with(Request *rq, unsigned status, const char *code, const char *field,
         const char *extra_name, const char *extra_value, const char *message)
 {
         json_t *err = json_pack("{s:{s:s, s:s, s:s?}}", "error", "code", code, "message", message, "field", field);
@@ -282,6 +283,37 @@ static void client_address(struct MHD_Connection *conn, char *buf, size_t len)
                 inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, buf, (socklen_t)len);
 }
 
+/* The API key, when keys are active: the request's client becomes "key:<id>" (else its address).
+ * Returns 0, or -EACCES after answering 401 (or 503 when the keys could not be read yet). */
+static int authenticate(Request *rq)
+{
+        const char *key = NULL;
+        size_t len = 0;
+        bool given = api_key_from_headers(MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, "Authorization"),
+                MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, "X-Auth-Token"), &key, &len);
+        char id[API_KEY_ID_MAX + 1];
+        switch (auth_check(rq->srv->auth, given ? key : NULL, len, id)) {
+        case AUTH_OPEN:
+                return 0;
+        case AUTH_OK:
+                snprintf(rq->client, sizeof rq->client, "key:%s", id);
+                rq->keyed = true;
+                return 0;
+        case AUTH_MISSING:
+                respond_error_with(rq, 401, "unauthorized", "Authorization", "WWW-Authenticate", "Bearer",
+                        "an API key is required: Authorization: Bearer <key> (or X-Auth-Token: <key>)");
+                return -EACCES;
+        case AUTH_REJECTED:
+                respond_error_with(rq, 401, "unauthorized", "Authorization", "WWW-Authenticate",
+                        "Bearer error=\"invalid_token\"", "the API key is unknown or revoked");
+                return -EACCES;
+        case AUTH_UNKNOWN:
+        default:
+                respond_error(rq, 503, "unavailable", NULL, "API keys cannot be checked yet (the database is unreachable)");
+                return -EACCES;
+        }
+}
+
 /* First call for a request: route it and check what can be checked before the body is read. */
 static void begin_request(Request *rq, const char *url, const char *method)
 {
@@ -339,6 +371,8 @@ static void begin_request(Request *rq, const char *url, const char *method)
                 respond_error_with(rq, 405, "method_not_allowed", NULL, "Allow", allow, msg);
                 return;
         }
+        if (strncmp(rq->route->pattern, "/api/", 5) == 0 && authenticate(rq) < 0)
+                return;
         if (rq->route->body) {
                 const char *ct = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, "Content-Type");
                 if (!is_json_content_type(ct)) {

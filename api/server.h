@@ -37,6 +37,7 @@ struct Server {
         Store *store;
         Publisher *publisher;
         Hub *hub;
+        struct Auth *auth;   /* API keys (auth.c) */
         struct WebRoot *web; /* the browser editor (static.c); NULL: no page */
         MetricsRegistry *metrics;
         Metric *m_requests;
@@ -57,7 +58,8 @@ struct Request {
         struct MHD_Connection *conn;
         const Route *route;
         char path_id[72];
-        char client[64];
+        char client[64];     /* "key:<id>" for a request with an API key, else the peer's address */
+        bool keyed;
         char *body;
         size_t body_len, body_cap;
         bool body_too_large;
@@ -78,6 +80,9 @@ void server_stop(Server *srv);
 
 /* Responses (each queues exactly one response on the connection). */
 void respond_json(Request *rq, unsigned status, char *body_owned);
+/* An error with one extra header (Retry-After, WWW-Authenticate, Allow). */
+void respond_error_with(Request *rq, unsigned status, const char *code, const char *field,
+        const char *extra_name, const char *extra_value, const char *message);
 void respond_error(Request *rq, unsigned status, const char *code, const char *field, const char *fmt, ...)
         __attribute__((format(printf, 5, 6)));
 

@@ -192,22 +192,6 @@ int store_ensure_partitions(Store *s)
         return res ? 0 : err;
 }
 
-int store_insert(Store *s, const SubmissionRow *row)
-{
-        char id[UUID_STRING_LEN + 1], ms[24];
-        uuid_format(row->id, id);
-        snprintf(ms, sizeof ms, "%" PRIu64, store_created_ms(row->id));
-        const char *params[] = {id, ms, row->client, row->language, row->source, row->stdin_data,
-                row->args_json, row->expected_output, row->limits_json};
-        int err = 0;
-        _cleanup_pgresult_ PGresult *res = query(s,
-                "INSERT INTO submissions (id, created_at, client, language, source_code, stdin, args,"
-                " expected_output, limits) VALUES ($1, " CREATED_AT_PARAM(2) ", $3, $4, $5, $6, $7::jsonb,"
-                " $8, $9::jsonb) ON CONFLICT DO NOTHING",
-                (int)ELEMENTSOF(params), params, &err);
-        return res ? 0 : err;
-}
-
 static int single_text(PGresult *res, char **ret)
 {
         if (PQntuples(res) == 0)
@@ -218,6 +202,94 @@ static int single_text(PGresult *res, char **ret)
         *ret = t;
         return 0;
 }
+
+int store_insert(Store *s, const SubmissionRow *row)
+{
+        char id[UUID_STRING_LEN + 1], ms[24], cap[24];
+        uuid_format(row->id, id);
+        snprintf(ms, sizeof ms, "%" PRIu64, store_created_ms(row->id));
+        snprintf(cap, sizeof cap, "%" PRIu64, row->max_active);
+        const char *params[] = {id, ms, row->client, row->language, row->source, row->stdin_data,
+                row->args_json, row->expected_output, row->limits_json, cap};
+        int err = 0;
+        /* The cap counts the client's QUEUED and RUNNING rows (a partial index) in the same
+         * statement: concurrent submissions of one client may pass it by the number of API
+         * threads at most. */
+        _cleanup_pgresult_ PGresult *res = query(s,
+                "INSERT INTO submissions (id, created_at, client, language, source_code, stdin, args,"
+                " expected_output, limits) SELECT $1, " CREATED_AT_PARAM(2) ", $3, $4, $5, $6, $7::jsonb,"
+                " $8, $9::jsonb WHERE $10::int = 0 OR (SELECT count(*) FROM (SELECT 1 FROM submissions"
+                "  WHERE client = $3 AND status IN ('QUEUED', 'RUNNING') LIMIT $10::int) AS active) < $10::int"
+                " ON CONFLICT DO NOTHING RETURNING 1",
+                (int)ELEMENTSOF(params), params, &err);
+        if (!res)
+                return err;
+        if (PQntuples(res) > 0)
+                return 0;
+        /* Nothing inserted: over the cap, or a retry after an insert whose answer was lost. */
+        _cleanup_pgresult_ PGresult *again = query(s,
+                "SELECT 1 FROM submissions WHERE id = $1 AND created_at = " CREATED_AT_PARAM(2), 2, params, &err);
+        if (!again)
+                return err;
+        return PQntuples(again) > 0 ? 0 : -EDQUOT;
+}
+
+int store_active_keys(Store *s, KeySet **ret)
+{
+        int err = 0;
+        _cleanup_pgresult_ PGresult *res =
+                query(s, "SELECT key_hash, id::text FROM api_keys WHERE revoked_at IS NULL", 0, NULL, &err);
+        if (!res)
+                return err;
+        size_t n = (size_t)PQntuples(res);
+        _cleanup_free_ const char **hashes = calloc(n + 1, sizeof *hashes), **ids = calloc(n + 1, sizeof *ids);
+        if (!hashes || !ids)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                hashes[i] = PQgetvalue(res, (int)i, 0);
+                ids[i] = PQgetvalue(res, (int)i, 1);
+        }
+        return key_set_new(hashes, ids, n, ret);
+}
+
+int store_key_create(Store *s, const char *name, const char *hash, const char *prefix, char **ret_id)
+{
+        const char *params[] = {name, hash, prefix};
+        int err = 0;
+        _cleanup_pgresult_ PGresult *res = query(s,
+                "INSERT INTO api_keys (name, key_hash, prefix) VALUES ($1, $2, $3)"
+                " ON CONFLICT DO NOTHING RETURNING id::text",
+                3, params, &err);
+        if (!res)
+                return err;
+        return PQntuples(res) > 0 ? single_text(res, ret_id) : -EEXIST;
+}
+
+int store_key_revoke(Store *s, const char *name_or_id)
+{
+        const char *params[] = {name_or_id};
+        int err = 0;
+        _cleanup_pgresult_ PGresult *res = query(s,
+                "UPDATE api_keys SET revoked_at = now() WHERE revoked_at IS NULL"
+                " AND (name = $1 OR id::text = $1) RETURNING 1",
+                1, params, &err);
+        if (!res)
+                return err;
+        return PQntuples(res) > 0 ? 0 : -ENOENT;
+}
+
+int store_key_list(Store *s, char **ret_text)
+{
+        int err = 0;
+        _cleanup_pgresult_ PGresult *res = query(s,
+                "SELECT coalesce(string_agg(format('%s  %-20s %s...  created %s%s', id, name, prefix,"
+                " to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'),"
+                " CASE WHEN revoked_at IS NULL THEN '' ELSE '  revoked ' || to_char(revoked_at AT TIME ZONE 'UTC',"
+                " 'YYYY-MM-DD HH24:MI') END), E'\\n' ORDER BY created_at), '') FROM api_keys",
+                0, NULL, &err);
+        return res ? single_text(res, ret_text) : err;
+}
+
 
 int store_get_json(Store *s, const Uuid *id, char **ret_json)
 {
@@ -246,7 +318,7 @@ int store_get_status(Store *s, const Uuid *id, char **ret_status)
         return res ? single_text(res, ret_status) : err;
 }
 
-int store_list_json(Store *s, unsigned limit, const Uuid *before, char **ret_json)
+int store_list_json(Store *s, unsigned limit, const Uuid *before, const char *client, char **ret_json)
 {
         char lim[16], ids[UUID_STRING_LEN + 1] = "", ms[24] = "";
         snprintf(lim, sizeof lim, "%u", limit);
@@ -254,7 +326,7 @@ int store_list_json(Store *s, unsigned limit, const Uuid *before, char **ret_jso
                 uuid_format(before, ids);
                 snprintf(ms, sizeof ms, "%" PRIu64, store_created_ms(before));
         }
-        const char *params[] = {lim, before ? ids : NULL, before ? ms : NULL};
+        const char *params[] = {lim, before ? ids : NULL, before ? ms : NULL, client};
         int err = 0;
         /* Keyset paging on (created_at, id): one more row than asked tells whether a next page
          * exists. History rows leave out the bulky fields. */
@@ -262,7 +334,8 @@ int store_list_json(Store *s, unsigned limit, const Uuid *before, char **ret_jso
                 "WITH page AS ("
                 "  SELECT id, created_at, language, status, exit_code, cpu_time, wall_time, memory,"
                 "         finished_at FROM submissions"
-                "  WHERE $2::uuid IS NULL OR (created_at, id) < (" CREATED_AT_PARAM(3) ", $2::uuid)"
+                "  WHERE ($2::uuid IS NULL OR (created_at, id) < (" CREATED_AT_PARAM(3) ", $2::uuid))"
+                "    AND ($4::text IS NULL OR client = $4)"
                 "  ORDER BY created_at DESC, id DESC LIMIT $1::int + 1),"
                 " shown AS (SELECT * FROM page ORDER BY created_at DESC, id DESC LIMIT $1::int)"
                 " SELECT json_build_object("
@@ -272,7 +345,7 @@ int store_list_json(Store *s, unsigned limit, const Uuid *before, char **ret_jso
                 "     ) ORDER BY created_at DESC, id DESC) FROM shown), '[]'::json),"
                 "  'next_cursor', CASE WHEN (SELECT count(*) FROM page) > $1::int"
                 "     THEN (SELECT id FROM shown ORDER BY created_at, id LIMIT 1) END)::text",
-                3, params, &err);
+                4, params, &err);
         return res ? single_text(res, ret_json) : err;
 }
 

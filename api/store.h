@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "keys.h"
 #include "uuid.h"
 
 typedef struct Store Store;
@@ -34,8 +35,11 @@ typedef struct SubmissionRow {
         const char *args_json;        /* JSON array text or NULL */
         const char *expected_output;  /* may be NULL */
         const char *limits_json;      /* JSON object text */
+        uint64_t max_active;          /* the client's queued-plus-running cap; 0 = none */
 } SubmissionRow;
 
+/* Returns 0 (also when the row exists already: a retried insert), -EDQUOT when the client has
+ * max_active jobs queued or running, or an error as above. */
 int store_insert(Store *s, const SubmissionRow *row);
 
 /* The submission as the API returns it (JSON text, caller frees). */
@@ -44,8 +48,15 @@ int store_get_json(Store *s, const Uuid *id, char **ret_json);
 int store_get_status(Store *s, const Uuid *id, char **ret_status);
 
 /* History, newest first: {"submissions":[...], "next_cursor": id or null}. `before` (may be NULL)
- * is the cursor from the previous page. */
-int store_list_json(Store *s, unsigned limit, const Uuid *before, char **ret_json);
+ * is the cursor from the previous page; `client` (may be NULL: everyone's) keeps one client's. */
+int store_list_json(Store *s, unsigned limit, const Uuid *before, const char *client, char **ret_json);
+
+/* API keys (api/keys.h). The active ones as a set; create (-EEXIST: an active key has that
+ * name); revoke by name or id (-ENOENT: no such active key); a listing, one key a line. */
+int store_active_keys(Store *s, KeySet **ret);
+int store_key_create(Store *s, const char *name, const char *hash, const char *prefix, char **ret_id);
+int store_key_revoke(Store *s, const char *name_or_id);
+int store_key_list(Store *s, char **ret_text);
 
 /* SELECT 1 on a pooled connection. */
 int store_ping(Store *s);

@@ -46,6 +46,10 @@ typedef struct Config {
         uint64_t relay_age_ms;    /* a submission unconfirmed this long is re-published */
         uint64_t events_ttl_s;    /* how long a job's event stream stays in Redis after it ends */
         uint64_t events_maxlen;   /* entries kept per event stream */
+        uint64_t rate_per_s;            /* submissions per second per client; 0 = no limit */
+        uint64_t rate_burst;            /* token bucket size */
+        uint64_t max_active_per_client; /* queued + running per client; 0 = no cap */
+        uint64_t auth_refresh_ms;       /* API keys re-read interval */
         uint64_t shutdown_grace_ms; /* SIGTERM: time to finish what is in flight */
 
         char *policy_dir;         /* sandbox-policies/ (languages.json, seccomp/) */

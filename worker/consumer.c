@@ -29,6 +29,7 @@
 #define FLUSH_MS 10
 #define BATCH_BYTES (32 * 1024)
 #define REDIS_PIPELINE_MAX 64 /* replies left unread at most */
+#define PENDING_FINALS_MAX 10000
 
 typedef enum JobState {
         JOB_CLAIMING,   /* delivered; the row is not claimed yet (PostgreSQL was unreachable) */
@@ -59,6 +60,12 @@ typedef struct Job {
         struct Job *next;
 } Job;
 
+typedef struct PendingFinal {
+        char ids[UUID_STRING_LEN + 1];
+        char *text;
+        struct PendingFinal *next;
+} PendingFinal;
+
 typedef struct Consumer {
         const Config *cfg;
         Executor **exec;
@@ -74,6 +81,8 @@ typedef struct Consumer {
         redisContext *redis;
         unsigned redis_pending; /* pipelined commands whose replies are not read yet */
         uint64_t redis_retry_ms;
+        PendingFinal *finals, **finals_tail; /* final events waiting for Redis, oldest first */
+        unsigned n_finals;
 
         Job *jobs;
         unsigned n_jobs;
@@ -243,32 +252,92 @@ static void redis_send(Consumer *c)
                 redis_collect(c);
 }
 
+/* Queues one XADD (and for a final event its EXPIRE) on the pipeline. Returns whether the
+ * commands went out; for a final event, whether Redis answered them all. */
+static bool send_event(Consumer *c, const char *ids, const char *text, bool final)
+{
+        redisContext *r = redis_get(c);
+        if (!r)
+                return false;
+        char key[sizeof EVENTS_KEY_PREFIX + UUID_STRING_LEN], maxlen[24], ttl[24];
+        snprintf(key, sizeof key, EVENTS_KEY_PREFIX "%s", ids);
+        snprintf(maxlen, sizeof maxlen, "%" PRIu64, c->cfg->events_maxlen);
+        const char *argv[] = {"XADD", key, "MAXLEN", "~", maxlen, "*", EVENTS_FIELD, text, "final", "1"};
+        if (redisAppendCommandArgv(r, final ? 10 : 8, argv, NULL) == REDIS_OK)
+                c->redis_pending++;
+        if (final) {
+                snprintf(ttl, sizeof ttl, "%" PRIu64, c->cfg->events_ttl_s);
+                const char *ex[] = {"EXPIRE", key, ttl};
+                if (redisAppendCommandArgv(r, 3, ex, NULL) == REDIS_OK)
+                        c->redis_pending++;
+        }
+        redis_send(c);
+        if (final)
+                redis_collect(c);
+        return c->redis != NULL;
+}
+
+/* A final event Redis did not take (it was down): kept, and sent again once Redis is back, so
+ * that waiting requests and WebSocket watchers still get their result. Bounded: the oldest go
+ * first (the results are in PostgreSQL either way). */
+static void keep_final(Consumer *c, const char *ids, char *text_owned)
+{
+        PendingFinal *p = malloc(sizeof *p);
+        if (!p) {
+                free(text_owned);
+                return;
+        }
+        snprintf(p->ids, sizeof p->ids, "%s", ids);
+        p->text = text_owned;
+        p->next = NULL;
+        *c->finals_tail = p;
+        c->finals_tail = &p->next;
+        if (++c->n_finals > PENDING_FINALS_MAX) {
+                PendingFinal *old = c->finals;
+                c->finals = old->next;
+                if (!c->finals)
+                        c->finals_tail = &c->finals;
+                c->n_finals--;
+                log_warning("job %s: its final event is dropped (Redis down too long)", old->ids);
+                free(old->text);
+                free(old);
+        }
+}
+
+static void resend_finals(Consumer *c)
+{
+        while (c->finals && send_event(c, c->finals->ids, c->finals->text, true)) {
+                PendingFinal *p = c->finals;
+                log_info("job %s: final event sent after Redis came back", p->ids);
+                c->finals = p->next;
+                if (!c->finals)
+                        c->finals_tail = &c->finals;
+                c->n_finals--;
+                free(p->text);
+                free(p);
+        }
+}
+
 /* Appends one event to the job's stream. Events are pipelined: the replies are read later, so an
  * event costs a write, not a round trip; the final one waits for every reply (the event is in
- * Redis before the ack). Best effort: a lost event is never a lost result. */
+ * Redis before the ack). A lost event is never a lost result, and a final one is kept until
+ * Redis takes it. */
 static void emit(Consumer *c, Job *j, json_t *event, bool final)
 {
         char *text = event ? json_dumps(event, JSON_COMPACT) : NULL;
         json_decref(event);
         if (!text)
                 return;
-        redisContext *r = redis_get(c);
-        if (r) {
-                char key[sizeof EVENTS_KEY_PREFIX + UUID_STRING_LEN], maxlen[24], ttl[24];
-                snprintf(key, sizeof key, EVENTS_KEY_PREFIX "%s", j->ids);
-                snprintf(maxlen, sizeof maxlen, "%" PRIu64, c->cfg->events_maxlen);
-                const char *argv[] = {"XADD", key, "MAXLEN", "~", maxlen, "*", EVENTS_FIELD, text, "final", "1"};
-                if (redisAppendCommandArgv(r, final ? 10 : 8, argv, NULL) == REDIS_OK)
-                        c->redis_pending++;
-                if (final) {
-                        snprintf(ttl, sizeof ttl, "%" PRIu64, c->cfg->events_ttl_s);
-                        const char *ex[] = {"EXPIRE", key, ttl};
-                        if (redisAppendCommandArgv(r, 3, ex, NULL) == REDIS_OK)
-                                c->redis_pending++;
+        if (final && c->finals) {
+                resend_finals(c); /* keep the order: older finals first */
+                if (c->finals) {
+                        keep_final(c, j->ids, text);
+                        return;
                 }
-                redis_send(c);
-                if (final)
-                        redis_collect(c);
+        }
+        if (!send_event(c, j->ids, text, final) && final) {
+                keep_final(c, j->ids, text);
+                return;
         }
         free(text);
 }
@@ -550,6 +619,22 @@ static void on_delivery(Consumer *c, amqp_envelope_t *env)
                 amqp_basic_ack(c->amqp, AMQP_CHANNEL, env->delivery_tag, 0);
                 return;
         }
+        /* The same job again while we still hold it: the broker redelivered it after our
+         * connection dropped (a broker restart), or the relay published it twice. Running it again
+         * would run it twice: the job we have takes the new delivery instead. */
+        for (Job *o = c->jobs; o; o = o->next) {
+                if (o->dead != dead || memcmp(o->id.bytes, id.bytes, sizeof id.bytes) != 0)
+                        continue;
+                if (o->conn_gen != c->conn_gen) {
+                        log_info("job %s: redelivered while it runs here; keeping the run", o->ids);
+                        o->tag = env->delivery_tag;
+                        o->conn_gen = c->conn_gen;
+                } else {
+                        log_info("job %s: a duplicate delivery; acknowledged", o->ids);
+                        amqp_basic_ack(c->amqp, AMQP_CHANNEL, env->delivery_tag, 0);
+                }
+                return;
+        }
         Job *j = calloc(1, sizeof *j);
         if (!j) {
                 amqp_basic_reject(c->amqp, AMQP_CHANNEL, env->delivery_tag, 1);
@@ -652,6 +737,7 @@ static void executor_died(Consumer *c)
 int consumer_run(const Config *cfg, Executor **exec, WorkerMetrics *m, int signal_fd)
 {
         Consumer c = {.cfg = cfg, .exec = exec, .m = m, .signal_fd = signal_fd};
+        c.finals_tail = &c.finals;
         uint64_t drain_deadline = 0;
         int ret = 0;
         for (;;) {
@@ -661,6 +747,11 @@ int consumer_run(const Config *cfg, Executor **exec, WorkerMetrics *m, int signa
 
                 /* Retry what waits on PostgreSQL; flush output batches that are due. */
                 int timeout = 500;
+                if (c.finals) {
+                        resend_finals(&c);
+                        if (c.finals)
+                                timeout = RETRY_MS;
+                }
                 for (Job *j = c.jobs, *n; j; j = n) {
                         n = j->next;
                         if (j->state == JOB_CLAIMING && now_monotonic_ms() >= c.pg_retry_ms)
@@ -738,6 +829,14 @@ out:
                 amqp_util_close(c.amqp);
         if (c.pg)
                 PQfinish(c.pg);
+        if (c.n_finals > 0)
+                log_warning("%u final event(s) never reached Redis (the results are in PostgreSQL)", c.n_finals);
+        while (c.finals) {
+                PendingFinal *p = c.finals;
+                c.finals = p->next;
+                free(p->text);
+                free(p);
+        }
         if (c.redis)
                 redisFree(c.redis);
         return ret;

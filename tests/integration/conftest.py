@@ -111,6 +111,11 @@ class Stack:
             "SENTINEL_WAIT_MAX_MS": "20000",
             "SENTINEL_SHUTDOWN_GRACE_MS": "20000",
             "SENTINEL_CONNECTION_TIMEOUT_S": "5",
+            # Per-client limits are off for the suite (its bursts come from one address);
+            # tests/integration/test_limits.py runs API processes of its own with them on.
+            "SENTINEL_RATE_PER_S": "0",
+            "SENTINEL_MAX_ACTIVE_PER_CLIENT": "0",
+            "SENTINEL_AUTH_REFRESH_MS": "200",
         })
         return env
 
@@ -130,6 +135,22 @@ class Stack:
         self.api = Process("sentinel-api", [str(BUILD / "api" / "sentinel-api")], self.env(), self.dir).start()
         wait_http(self.url + "/health", 60)
         return self.api
+
+    def start_extra_api(self, name, **overrides):
+        """Another sentinel-api on the same stack, on ports of its own, with SENTINEL_* overrides.
+        Returns (process, base URL); the caller stops it."""
+        env = self.env()
+        env.update({"SENTINEL_API_PORT": str(free_port()), "SENTINEL_WS_PORT": str(free_port())})
+        env.update({k: str(v) for k, v in overrides.items()})
+        p = Process(name, [str(BUILD / "api" / "sentinel-api")], env, self.dir).start()
+        url = f"http://127.0.0.1:{env['SENTINEL_API_PORT']}"
+        wait_http(url + "/health", 60)
+        return p, url
+
+    def sentinel_api(self, *args, check=True):
+        """Runs `sentinel-api ARGS...` (the keys command) against the stack's database."""
+        return subprocess.run([str(BUILD / "api" / "sentinel-api"), *args], env=self.env(), check=check,
+                              capture_output=True, text=True, timeout=60)
 
     def start_worker(self):
         self.worker = Process("sentinel-worker", [str(BUILD / "worker" / "sentinel-worker")], self.env(),

@@ -1,9 +1,14 @@
 # SPDX-License-Identifier: Apache-2.0
 """Faults: a worker killed mid-job, dependencies going away and coming back."""
+import json
 import signal
+import subprocess
+import threading
 import time
 
 import pytest
+import requests
+import websocket
 
 from conftest import wait_http
 
@@ -57,11 +62,14 @@ def test_ready_follows_each_dependency(api, stack, service, name):
 
 
 def test_worker_drains_on_sigterm(api, stack):
+    """SIGTERM under load: the jobs running finish, the queued ones wait for the next worker; each
+    ends once with its own output."""
     ids = []
     for _ in range(2):
         r = api.post({"language": "python", "source_code": "import time; time.sleep(1); print('x')"})
         assert r.status_code == 202, r.text
         ids.append(r.json()["id"])
+    queued = {k: api.post({"language": "python", "source_code": f"print({k})"}).json()["id"] for k in range(30)}
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and not any(
             api.get(f"/api/v1/submissions/{i}").json()["status"] == "RUNNING" for i in ids):
@@ -71,6 +79,9 @@ def test_worker_drains_on_sigterm(api, stack):
     stack.start_worker()
     for i in ids:
         assert api.wait_final(i, 60)["status"] == "ACCEPTED"
+    for k, i in queued.items():
+        assert api.wait_final(i, 60)["stdout"] == f"{k}\n"
+    assert_ran_once(stack, ids + list(queued.values()))
 
 
 def test_api_drains_on_sigterm(api, stack):
@@ -136,3 +147,149 @@ def test_poison_job_dead_lettered_others_untouched(api, stack):
     # The worker is healthy afterwards.
     r = api.post({"language": "python", "source_code": "print('after')\n"}, path="/api/v1/submissions?wait=true")
     assert r.status_code == 200 and r.json()["stdout"] == "after\n", r.text
+
+
+def psql(stack, sql):
+    url = stack.env()["SENTINEL_DATABASE_URL"]
+    return subprocess.run(["psql", "-qAt", url, "-c", sql], check=True, capture_output=True, text=True,
+                          timeout=60).stdout
+
+
+def assert_ran_once(stack, ids):
+    """Each job was claimed exactly once (attempts counts the claims that started a run)."""
+    quoted = ",".join(f"'{i}'" for i in ids)
+    rows = psql(stack, f"SELECT id, attempts FROM submissions WHERE id IN ({quoted}) AND attempts <> 1")
+    assert rows.strip() == "", f"jobs run more than once (or never):\n{rows}"
+
+
+def test_all_workers_down_jobs_wait_and_finish(api, stack):
+    stack.worker.signal(signal.SIGKILL)
+    stack.worker.proc.wait(10)
+    try:
+        ids = [api.post({"language": "python", "source_code": f"print({n})\n"}).json()["id"] for n in range(20)]
+        time.sleep(1)
+        assert all(api.get(f"/api/v1/submissions/{i}").json()["status"] == "QUEUED" for i in ids)
+    finally:
+        stack.start_worker()
+    for n, i in enumerate(ids):
+        d = api.wait_final(i, 120)
+        assert d["status"] == "ACCEPTED" and d["stdout"] == f"{n}\n", d
+    assert_ran_once(stack, ids)
+
+
+def test_rabbitmq_restart_during_a_burst_loses_and_repeats_nothing(api, stack):
+    """500 submissions while the broker goes down and comes back: every one is accepted (the row is
+    committed; the relay publishes what the broker could not confirm), reaches one final state
+    with its own output, and runs once."""
+    n = 500
+    accepted = {}
+    errors = []
+
+    def burst(lo, hi):
+        s = requests.Session()
+        s.headers["Content-Type"] = "application/json"
+        for k in range(lo, hi):
+            r = s.post(stack.url + "/api/v1/submissions",
+                       data=json.dumps({"language": "python", "source_code": f"print({k})\n"}), timeout=60)
+            if r.status_code == 202:
+                accepted[k] = r.json()["id"]
+            else:
+                errors.append((k, r.status_code, r.text[:200]))
+
+    threads = [threading.Thread(target=burst, args=(t * n // 4, (t + 1) * n // 4)) for t in range(4)]
+    for t in threads:
+        t.start()
+    while len(accepted) < n // 5:
+        time.sleep(0.01)
+    stack.services("stop", "rabbitmq")
+    time.sleep(1)
+    stack.services("start", "rabbitmq")
+    for t in threads:
+        t.join(300)
+    assert not errors, errors[:5]
+    assert len(accepted) == n
+    for k, i in accepted.items():
+        d = api.wait_final(i, 300)
+        assert d["status"] == "ACCEPTED" and d["stdout"] == f"{k}\n", d
+    assert_ran_once(stack, accepted.values())
+
+
+def test_redis_restart_mid_stream_result_still_arrives(api, stack):
+    """Redis goes away while a WebSocket client and a ?wait=true request follow a job: the WebSocket
+    client gets the result (after reconnecting if the server closed it), the waiting request gets
+    its answer, and the row is right."""
+    code = "import time\nfor i in range(15):\n    print(i, flush=True)\n    time.sleep(0.2)\n"
+    sid = api.post({"language": "python", "source_code": code}).json()["id"]
+    out = {}
+
+    def waiter():
+        out["r"] = api.post({"language": "python", "source_code": code}, params={"wait": "true"}, timeout=60)
+
+    wt = threading.Thread(target=waiter)
+    wt.start()
+    ws = websocket.create_connection(f"{stack.ws_url}/ws/submissions/{sid}", timeout=30)
+    first = json.loads(ws.recv())
+    assert first["type"] in ("status", "stdout"), first
+    stack.services("stop", "redis")
+    time.sleep(0.5)
+    stack.services("start", "redis")
+    result = None
+    for attempt in range(20):
+        try:
+            while True:
+                m = json.loads(ws.recv())
+                if m["type"] == "result":
+                    result = m["result"]
+                    break
+        except (websocket.WebSocketException, ConnectionError, ValueError):
+            pass
+        if result:
+            break
+        ws.close()
+        time.sleep(0.25)
+        ws = websocket.create_connection(f"{stack.ws_url}/ws/submissions/{sid}", timeout=30)
+    ws.close()
+    expected = "".join(f"{i}\n" for i in range(15))
+    assert result and result["status"] == "ACCEPTED" and result["stdout"] == expected, result
+    wt.join(60)
+    r = out["r"]
+    d = r.json() if r.status_code == 200 else api.wait_final(r.json()["id"], 60)
+    assert d["status"] == "ACCEPTED" and d["stdout"] == expected, d
+    assert api.get(f"/api/v1/submissions/{sid}").json()["stdout"] == expected
+
+
+def test_redis_down_when_the_job_finishes_result_still_arrives(api, stack):
+    """The job ends while Redis is down: the worker keeps the final event and sends it when Redis
+    is back, so the watcher that stayed connected and the waiting request both get the result."""
+    code = "import time\ntime.sleep(1.5)\nprint('end')\n"
+    sid = api.post({"language": "python", "source_code": code}).json()["id"]
+    out = {}
+
+    def waiter():
+        out["r"] = api.post({"language": "python", "source_code": code}, params={"wait": "true"}, timeout=60)
+
+    wt = threading.Thread(target=waiter)
+    wt.start()
+    ws = websocket.create_connection(f"{stack.ws_url}/ws/submissions/{sid}", timeout=30)
+    deadline = time.monotonic() + 30
+    while api.get(f"/api/v1/submissions/{sid}").json()["status"] != "RUNNING":
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    stack.services("stop", "redis")
+    try:
+        deadline = time.monotonic() + 30
+        while api.get(f"/api/v1/submissions/{sid}").json()["status"] == "RUNNING":
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        time.sleep(0.5)
+    finally:
+        stack.services("start", "redis")
+    result = None
+    while result is None:
+        m = json.loads(ws.recv())
+        if m["type"] == "result":
+            result = m["result"]
+    ws.close()
+    assert result["status"] == "ACCEPTED" and result["stdout"] == "end\n", result
+    wt.join(60)
+    assert out["r"].status_code == 200 and out["r"].json()["stdout"] == "end\n", out["r"].text
