@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -239,6 +240,14 @@ int main(int argc, char **argv)
         sigaddset(&set, SIGTERM);
         sigaddset(&set, SIGINT);
         pthread_sigmask(SIG_BLOCK, &set, NULL);
+
+        /* Every client is a descriptor (HTTP, WebSocket, waiting requests): take the hard limit,
+         * not the soft one a shell or systemd hands out (often 1024). */
+        struct rlimit nofile;
+        if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+                nofile.rlim_cur = nofile.rlim_max;
+                (void)setrlimit(RLIMIT_NOFILE, &nofile);
+        }
         signal(SIGPIPE, SIG_IGN);
 
         Server srv = {.cfg = &cfg};
