@@ -52,8 +52,10 @@ FROM node:20-bookworm-slim AS node
 FROM debian:bookworm-slim
 # Runtimes of sandbox-policies/languages.json: python3 (3.11), gcc/g++ 12 (c, cpp),
 # openjdk-17-jdk-headless (java), bash 5.2; node 20 comes from the stage above.
-# mount(8) for the entrypoint's cgroup remount.
-RUN apt-get update \
+# mount(8) for the entrypoint's cgroup remount. (The man1 directory: slim images drop man pages,
+# and the JDK's postinst registers alternatives for them.)
+RUN mkdir -p /usr/share/man/man1 \
+    && apt-get update \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
         libjansson4 libseccomp2 libpq5 librabbitmq4 libhiredis0.14 libmicrohttpd12 libssl3 \
         ca-certificates mount \
