@@ -315,6 +315,39 @@ describe('when things go wrong', () => {
   });
 });
 
+describe('a server with API keys', () => {
+  test('401: the page asks for a key, keeps it, and sends it as a Bearer token', async () => {
+    const page = await newPage({
+      language: 'python',
+      allow: [/Failed to load resource: the server responded with a status of 401/],
+    });
+    const KEY = 'snk_browser-test-key';
+    const seen = [];
+    // This stack has no keys (its /api is open): the keyed server is played by the route.
+    await page.route('**/api/v1/**', (route) => {
+      const auth = route.request().headers()['authorization'] ?? null;
+      seen.push(auth);
+      if (auth === `Bearer ${KEY}`) return route.continue();
+      return route.fulfill({
+        status: 401,
+        headers: { 'WWW-Authenticate': 'Bearer' },
+        contentType: 'application/json',
+        body: JSON.stringify({ error: { code: 'unauthorized', message: 'an API key is required', field: 'Authorization' } }),
+      });
+    });
+    await page.goto(BASE + '/');
+    await page.waitForSelector('#key-form:not([hidden])');
+    assert.match(await page.textContent('#banner'), /requires an API key/);
+    await page.fill('#api-key', KEY);
+    await page.press('#api-key', 'Enter');
+    await page.waitForSelector('html[data-ready="true"]');
+    await runAndWait(page);
+    assert.equal(await page.textContent('#badge'), 'Accepted');
+    assert.ok(seen.includes(`Bearer ${KEY}`) && seen.at(-1) === `Bearer ${KEY}`, JSON.stringify(seen));
+    await page.context().close();
+  });
+});
+
 describe('history, share links, drafts', () => {
   test('history reopens a run; its share link loads code and result', async () => {
     const program = 'print("shared", 6 * 7)\n';

@@ -65,6 +65,26 @@ export class ApiError extends Error {
   }
 }
 
+const KEY_STORAGE = 'sentinel:api-key';
+
+/** The API key this browser sends (servers with keys in use require one on /api routes). */
+export function apiKey(): string | null {
+  try {
+    return localStorage.getItem(KEY_STORAGE);
+  } catch {
+    return null;
+  }
+}
+
+export function setApiKey(key: string | null): void {
+  try {
+    if (key) localStorage.setItem(KEY_STORAGE, key);
+    else localStorage.removeItem(KEY_STORAGE);
+  } catch {
+    /* storage disabled: the key lasts as long as the page */
+  }
+}
+
 const FIELD_NAMES: Record<string, string> = {
   language: 'the language',
   source_code: 'the program',
@@ -117,6 +137,12 @@ async function toError(resp: Response): Promise<ApiError> {
     case 404:
       words = 'No such submission (it may have expired or the link is mistyped).';
       break;
+    case 401:
+    case 403:
+      words = apiKey()
+        ? 'This server refused the API key: enter a valid one below.'
+        : 'This server requires an API key: enter one below.';
+      break;
     default:
       words = `The server answered ${resp.status}: ${message}.`;
   }
@@ -126,7 +152,10 @@ async function toError(resp: Response): Promise<ApiError> {
 async function request<T>(path: string, init?: RequestInit): Promise<T> {
   let resp: Response;
   try {
-    resp = await fetch(path, { ...init, headers: { Accept: 'application/json', ...(init?.headers ?? {}) } });
+    const key = apiKey();
+    const headers: Record<string, string> = { Accept: 'application/json', ...((init?.headers as Record<string, string>) ?? {}) };
+    if (key) headers.Authorization = `Bearer ${key}`;
+    resp = await fetch(path, { ...init, headers });
   } catch {
     throw new ApiError('Cannot reach the server: check the connection and try again.', 0, 'network');
   }

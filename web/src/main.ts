@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Sentinel's browser editor: pick a language, write a program, run it, watch its output arrive.
 import './style.css';
-import { api, ApiError, FINAL, type Language, type LimitSet, type PageConfig, type Submission } from './api';
+import { api, ApiError, apiKey, FINAL, setApiKey, type Language, type LimitSet, type PageConfig, type Submission } from './api';
 import { createEditor, monaco } from './editor';
 import { parseDiagnostics } from './markers';
 import { MONACO_LANGUAGE, starterFor } from './starters';
@@ -31,6 +31,8 @@ const ui = {
   historyList: $<HTMLUListElement>('history-list'),
   historyRefresh: $<HTMLButtonElement>('history-refresh'),
   limits: $<HTMLFormElement>('limits'),
+  keyForm: $<HTMLFormElement>('key-form'),
+  key: $<HTMLInputElement>('api-key'),
 };
 
 const DRAFT_KEY = (lang: string) => `sentinel:draft:${lang}`;
@@ -60,6 +62,17 @@ function showBanner(text: string, kind: 'error' | 'info' = 'error'): void {
   ui.banner.textContent = text;
   ui.banner.dataset.kind = kind;
   ui.banner.hidden = false;
+}
+
+/** An error for the user; a 401 also opens the API key form. */
+function showError(e: unknown): void {
+  const err = e instanceof ApiError ? e : new ApiError(String(e), 0, 'internal');
+  showBanner(err.message);
+  if (err.status === 401) {
+    ui.keyForm.hidden = false;
+    ui.key.value = apiKey() ?? '';
+    ui.key.focus();
+  }
 }
 
 function hideBanner(): void {
@@ -334,8 +347,8 @@ async function run(): Promise<void> {
     watchSubmission(sub.id);
   } catch (e) {
     const err = e instanceof ApiError ? e : new ApiError(String(e), 0, 'internal');
-    showBanner(err.message);
-    markField(err.field);
+    showError(err);
+    if (err.status !== 401) markField(err.field);
     ui.status.textContent = 'Not submitted';
     ui.output.dataset.state = 'error';
     ui.output.dataset.status = '';
@@ -370,7 +383,7 @@ async function open(id: string): Promise<void> {
       watchSubmission(id);
     }
   } catch (e) {
-    showBanner(e instanceof ApiError ? e.message : String(e));
+    showError(e);
     ui.status.textContent = 'Ready';
   }
 }
@@ -428,7 +441,7 @@ async function start(): Promise<void> {
   try {
     [cfg, languages] = await Promise.all([api.config(), api.languages()]);
   } catch (e) {
-    showBanner(e instanceof ApiError ? e.message : String(e));
+    showError(e);
     ui.status.textContent = 'Unavailable';
     return;
   }
@@ -492,5 +505,11 @@ async function start(): Promise<void> {
   document.documentElement.dataset.ready = 'true';
   performance.mark('sentinel-editor-ready');
 }
+
+ui.keyForm.addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  setApiKey(ui.key.value.trim() || null);
+  location.reload(); // start again with the key: config, languages, the shared submission
+});
 
 void start();
