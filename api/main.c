@@ -145,6 +145,9 @@ static int run(Server *srv)
                         return log_error_errno(r, "migrations: %s", err);
                 sleep(1);
         }
+        r = result_cache_new(srv->cfg->result_cache_entries, srv->cfg->result_cache_mb << 20, &srv->results);
+        if (r < 0)
+                return log_error_errno(r, "result cache");
         r = auth_start(srv->cfg, srv->store, &srv->auth);
         if (r < 0)
                 return log_error_errno(r, "API keys");
@@ -255,6 +258,7 @@ int main(int argc, char **argv)
         publisher_stop(srv.publisher);
         hub_stop(srv.hub);
         auth_stop(srv.auth);
+        result_cache_free(srv.results);
         store_free(srv.store);
         web_root_free(srv.web);
         metrics_registry_free(srv.metrics);

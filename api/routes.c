@@ -93,7 +93,7 @@ static void replay_submission(Request *rq, const Uuid *id)
         }
         if (is_final(status)) {
                 char *json = NULL;
-                if (store_get_json(srv->store, id, &json) == 0) {
+                if (store_get_json(srv->store, id, &json, NULL) == 0) {
                         respond_json(rq, 200, json);
                         return;
                 }
@@ -269,8 +269,15 @@ static void h_get(Request *rq)
         Uuid id;
         if (path_uuid(rq, &id) < 0)
                 return;
-        char *json = NULL;
-        int r = store_get_json(rq->srv->store, &id, &json);
+        char *json = result_cache_get(rq->srv->results, &id);
+        if (json) {
+                respond_json(rq, 200, json);
+                return;
+        }
+        bool final = false;
+        int r = store_get_json(rq->srv->store, &id, &json, &final);
+        if (r == 0 && final)
+                result_cache_put(rq->srv->results, &id, json, strlen(json));
         if (r == -ENOENT)
                 respond_error(rq, 404, "not_found", "id", "no submission with this id");
         else if (r < 0)

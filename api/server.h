@@ -14,6 +14,7 @@
 #include "language.h"
 #include "metrics.h"
 #include "publisher.h"
+#include "result-cache.h"
 #include "store.h"
 #include "time-util.h"
 
@@ -38,6 +39,7 @@ struct Server {
         Publisher *publisher;
         Hub *hub;
         struct Auth *auth;   /* API keys (auth.c) */
+        ResultCache *results; /* final submissions, for GET (result-cache.c) */
         struct WebRoot *web; /* the browser editor (static.c); NULL: no page */
         MetricsRegistry *metrics;
         Metric *m_requests;

@@ -291,7 +291,7 @@ int store_key_list(Store *s, char **ret_text)
 }
 
 
-int store_get_json(Store *s, const Uuid *id, char **ret_json)
+int store_get_json(Store *s, const Uuid *id, char **ret_json, bool *ret_final)
 {
         char ids[UUID_STRING_LEN + 1], ms[24];
         uuid_format(id, ids);
@@ -299,10 +299,14 @@ int store_get_json(Store *s, const Uuid *id, char **ret_json)
         const char *params[] = {ids, ms};
         int err = 0;
         _cleanup_pgresult_ PGresult *res = query(s,
-                "SELECT " SUBMISSION_JSON "::text FROM submissions WHERE id = $1 AND created_at = "
-                CREATED_AT_PARAM(2),
+                "SELECT " SUBMISSION_JSON "::text, status NOT IN ('QUEUED', 'RUNNING') FROM submissions"
+                " WHERE id = $1 AND created_at = " CREATED_AT_PARAM(2),
                 2, params, &err);
-        return res ? single_text(res, ret_json) : err;
+        if (!res)
+                return err;
+        if (ret_final)
+                *ret_final = PQntuples(res) > 0 && PQgetvalue(res, 0, 1)[0] == 't';
+        return single_text(res, ret_json);
 }
 
 int store_get_status(Store *s, const Uuid *id, char **ret_status)

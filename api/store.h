@@ -42,8 +42,9 @@ typedef struct SubmissionRow {
  * max_active jobs queued or running, or an error as above. */
 int store_insert(Store *s, const SubmissionRow *row);
 
-/* The submission as the API returns it (JSON text, caller frees). */
-int store_get_json(Store *s, const Uuid *id, char **ret_json);
+/* The submission as the API returns it (JSON text, caller frees); *ret_final (may be NULL):
+ * whether its status is final (a final row never changes). */
+int store_get_json(Store *s, const Uuid *id, char **ret_json, bool *ret_final);
 /* Its status only ("QUEUED", ..., caller frees). */
 int store_get_status(Store *s, const Uuid *id, char **ret_status);
 

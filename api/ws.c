@@ -353,7 +353,7 @@ static void lookup_result(Conn *c)
                 return;
 
         _cleanup_free_ char *json = NULL;
-        int r = store_get_json(c->ws->srv->store, &c->id, &json);
+        int r = store_get_json(c->ws->srv->store, &c->id, &json, NULL);
         json_auto_t *result = NULL;
         if (r >= 0) {
                 json_error_t e;

@@ -85,6 +85,8 @@ static const ConfigEntry config_table[] = {
         U("SENTINEL_RATE_PER_S", rate_per_s, 10, 0, 1000000, "/s", "submissions per second per client, sustained (0: no rate limit)"),
         U("SENTINEL_RATE_BURST", rate_burst, 30, 1, 1000000, "", "submissions a client may send at once before the rate applies"),
         U("SENTINEL_MAX_ACTIVE_PER_CLIENT", max_active_per_client, 32, 0, 1000000, "", "queued-plus-running jobs per client (0: no cap)"),
+        U("SENTINEL_RESULT_CACHE_ENTRIES", result_cache_entries, 16384, 0, 16777216, "", "final submissions the API keeps in memory for GET (0: no cache)"),
+        U("SENTINEL_RESULT_CACHE_MB", result_cache_mb, 64, 1, 65536, "MiB", "memory for that cache"),
         U("SENTINEL_AUTH_REFRESH_MS", auth_refresh_ms, 1000, 100, 3600000, "ms", "how often the API re-reads the API keys (a revocation takes this long)"),
         U("SENTINEL_SHUTDOWN_GRACE_MS", shutdown_grace_ms, 30000, 0, 600000, "ms", "SIGTERM: time to finish in-flight work"),
         S("SENTINEL_POLICY_DIR", policy_dir, "", "sandbox-policies directory (languages.json, seccomp/)"),

@@ -49,6 +49,8 @@ typedef struct Config {
         uint64_t rate_per_s;            /* submissions per second per client; 0 = no limit */
         uint64_t rate_burst;            /* token bucket size */
         uint64_t max_active_per_client; /* queued + running per client; 0 = no cap */
+        uint64_t result_cache_entries;  /* final submissions cached for GET; 0 = none */
+        uint64_t result_cache_mb;
         uint64_t auth_refresh_ms;       /* API keys re-read interval */
         uint64_t shutdown_grace_ms; /* SIGTERM: time to finish what is in flight */
 
