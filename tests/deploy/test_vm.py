@@ -15,8 +15,10 @@ def test_worker_start_on_cgroup_v2():
     r = run(["nice", "-n", "19", str(ROOT / "tests" / "vm" / "run-in-vm"), "--smp", "1", "--timeout", "600",
              "--cwd", str(ROOT), "--", "tests/deploy/vm-worker-cgroup", build])
     out = r.stdout + r.stderr
-    results = dict(re.findall(r"RESULT (\w+) (.*)", out))
+    results = dict(re.findall(r"RESULT ([\w-]+) (.*)", out))
     # Without the script the binary cannot use the delegated cgroup (kept as a known limitation:
     # if this starts to pass, the script may no longer be needed).
     assert results.get("plain", "").startswith("executor-failed"), out
     assert results.get("wrapped") == "executor-started slots=2", out
+    assert results.get("container") == "executor-started slots=2", out
+    assert results.get("container-run") == "accepted", out
