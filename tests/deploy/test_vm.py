@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: Apache-2.0
-"""Opt-in (SENTINEL_DEPLOY_VM=1: boots a qemu VM, ~30 s of one core): on cgroup v2, sentinel-worker
-started in a service's or container's cgroup needs deploy/scripts/sentinel-worker-start."""
+"""Opt-in (SENTINEL_DEPLOY_VM=1: boots a qemu VM, ~2 minutes of one core): on cgroup v2,
+sentinel-worker started in a service's or container's cgroup needs deploy/scripts/sentinel-worker-start;
+in a container's setting the worker's sandbox runs with exactly the ten capabilities the images
+grant, and fails without any one of them."""
 import os
 import re
 
@@ -22,3 +24,10 @@ def test_worker_start_on_cgroup_v2():
     assert results.get("wrapped") == "executor-started slots=2", out
     assert results.get("container") == "executor-started slots=2", out
     assert results.get("container-run") == "accepted", out
+    # Exactly the ten capabilities of the images: enough, and each one needed.
+    assert results.get("without-none") == "accepted", out
+    for cap in ("sys_admin", "net_admin", "setuid", "setgid", "setpcap", "chown", "fowner", "dac_override", "mknod"):
+        assert results.get(f"without-{cap}", "").startswith("refused"), (cap, out)
+    fast = re.match(r"(\d+)s .*TIME_LIMIT_EXCEEDED", results.get("slow-without-none", ""))
+    slow = re.match(r"(\d+)s .*TIME_LIMIT_EXCEEDED", results.get("slow-without-kill", ""))
+    assert fast and slow and int(fast.group(1)) < 10 <= int(slow.group(1)), out
