@@ -28,7 +28,8 @@
 #     Kubernetes on v2 always) with the memory and pids controllers. The runtime mounts
 #     /sys/fs/cgroup read-only; the entrypoint remounts its own view read-write and puts the slots
 #     in a subtree of the container's own cgroup (deploy/scripts/sentinel-worker-start).
-#     cgroup v1 hosts work too (memory, pids, cpuacct below the container's cgroup, writable).
+#     cgroup v1 or hybrid hosts: not supported in a container (these files handle only v2; run
+#     the worker under systemd there, see deploy/systemd).
 #   - /run writable (uid locks in /run/lock/sentinel, the launcher's tmpfs mount point).
 # --privileged also works, but gives every device and capability: not needed.
 
