@@ -317,3 +317,26 @@ def test_worker_start_fails_without_a_v2_line(tmp_path):
     proc.write_text("4:memory:/x\n")
     r, env = start(tmp_path, cg, proc)
     assert r.returncode != 0 and "no cgroup v2 line" in r.stderr
+
+
+def test_build_context_configures(tmp_path):
+    """The files .dockerignore lets into the build context are enough for the build stage's
+    `meson setup` (every source file the build names must be there)."""
+    if not shutil.which("meson"):
+        pytest.skip("no meson")
+    pats = dockerignore()
+    ctx = tmp_path / "src"
+    listed = run(["git", "ls-files", "-co", "--exclude-standard"], cwd=ROOT).stdout.splitlines()
+    for rel in listed:
+        if ignored(rel, pats) or not (ROOT / rel).is_file():
+            continue
+        dst = ctx / rel
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / rel, dst)
+    assert (ctx / "meson.build").is_file()
+    r = run(["meson", "setup", str(tmp_path / "build"), str(ctx), "--prefix=/usr", "--buildtype=release",
+             "-Dwerror=false"])
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    targets = run(["meson", "introspect", "--targets", str(tmp_path / "build")]).stdout
+    for t in ("sentinel-api", "sentinel-worker", "sentinel-run"):
+        assert f'"name": "{t}"' in targets, t
