@@ -83,6 +83,9 @@ def test_promtool_check_can_fail(tmp_path):
     bad = tmp_path / "bad.yml"
     bad.write_text("groups:\n  - name: x\n    rules:\n      - alert: A\n        expr: sum(rate(x[5m]) > \n")
     assert run([promtool(), "check", "rules", str(bad)]).returncode != 0
+    conf = tmp_path / "prometheus.yml"
+    conf.write_text("global:\n  scrape_interval: 15x\nscrape_configs:\n  - job_name: a\n")
+    assert run([promtool(), "check", "config", str(conf)]).returncode != 0
 
 
 def test_required_alerts_exist_with_severity_and_summary():
