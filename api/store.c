@@ -132,7 +132,20 @@ static void release(Store *s, PGconn *c)
 
 /* Runs one parameterised statement. Returns the result (caller clears) or NULL with -errno in
  * *ret_err: -EAGAIN when the server went away, -EIO for a failed statement. */
+static PGresult *run(Store *s, const char *sql, int n, const char *const *params, int *ret_err, bool prepared);
+
 static PGresult *query(Store *s, const char *sql, int n, const char *const *params, int *ret_err)
+{
+        return run(s, sql, n, params, ret_err, false);
+}
+
+/* The same for the statements on every request's path: prepared once per connection. */
+static PGresult *query_hot(Store *s, const char *sql, int n, const char *const *params, int *ret_err)
+{
+        return run(s, sql, n, params, ret_err, true);
+}
+
+static PGresult *run(Store *s, const char *sql, int n, const char *const *params, int *ret_err, bool prepared)
 {
         /* Every statement here is safe to run twice (reads, idempotent updates, inserts that do
          * nothing on conflict), so a connection found dead is retried once on a fresh one. */
@@ -143,7 +156,8 @@ static PGresult *query(Store *s, const char *sql, int n, const char *const *para
                         *ret_err = r;
                         return NULL;
                 }
-                PGresult *res = PQexecParams(c, sql, n, NULL, params, NULL, NULL, 0);
+                PGresult *res = prepared ? pg_exec_prepared(c, sql, n, params)
+                                         : PQexecParams(c, sql, n, NULL, params, NULL, NULL, 0);
                 ExecStatusType st = PQresultStatus(res);
                 if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
                         release(s, c);
@@ -215,7 +229,7 @@ int store_insert(Store *s, const SubmissionRow *row)
         /* The cap counts the client's QUEUED and RUNNING rows (a partial index) in the same
          * statement: concurrent submissions of one client may pass it by the number of API
          * threads at most. */
-        _cleanup_pgresult_ PGresult *res = query(s,
+        _cleanup_pgresult_ PGresult *res = query_hot(s,
                 "INSERT INTO submissions (id, created_at, client, language, source_code, stdin, args,"
                 " expected_output, limits) SELECT $1, " CREATED_AT_PARAM(2) ", $3, $4, $5, $6, $7::jsonb,"
                 " $8, $9::jsonb WHERE $10::int = 0 OR (SELECT count(*) FROM (SELECT 1 FROM submissions"
@@ -298,7 +312,7 @@ int store_get_json(Store *s, const Uuid *id, char **ret_json, bool *ret_final)
         snprintf(ms, sizeof ms, "%" PRIu64, store_created_ms(id));
         const char *params[] = {ids, ms};
         int err = 0;
-        _cleanup_pgresult_ PGresult *res = query(s,
+        _cleanup_pgresult_ PGresult *res = query_hot(s,
                 "SELECT " SUBMISSION_JSON "::text, status NOT IN ('QUEUED', 'RUNNING') FROM submissions"
                 " WHERE id = $1 AND created_at = " CREATED_AT_PARAM(2),
                 2, params, &err);
@@ -417,7 +431,7 @@ int store_mark_published(Store *s, const Uuid *ids, size_t n)
         snprintf(his, sizeof his, "%" PRIu64, hi);
         const char *params[] = {arr, los, his};
         int err = 0;
-        _cleanup_pgresult_ PGresult *res = query(s,
+        _cleanup_pgresult_ PGresult *res = query_hot(s,
                 "UPDATE submissions SET published_at = now() WHERE id = ANY($1::uuid[])"
                 " AND created_at BETWEEN " CREATED_AT_PARAM(2) " AND " CREATED_AT_PARAM(3)
                 " AND published_at IS NULL",

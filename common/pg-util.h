@@ -24,6 +24,12 @@ static inline void pq_clearp(PGresult **r)
  * Returns 0 or -ECONNREFUSED with libpq's message (first line) in errbuf. */
 int pg_connect(const char *url, int timeout_s, PGconn **ret, char *errbuf, size_t errlen);
 
+/* PQexecParams for a hot statement outside a transaction block: runs it as a prepared statement
+ * (prepared on first use per connection), so it is planned once per connection rather than on
+ * every execution. Text parameters and results, like PQexecParams(conn, sql, n, NULL, params,
+ * NULL, NULL, 0). */
+PGresult *pg_exec_prepared(PGconn *conn, const char *sql, int n_params, const char *const *params);
+
 /* Applies every migrations/NNNN_*.sql in `dir` not yet recorded in schema_migrations, in name
  * order, each in its own transaction, under an advisory lock (concurrent starts are safe).
  * Returns the number applied, or -errno with a message in errbuf. */

@@ -455,14 +455,14 @@ static int commit_result(Consumer *c, Job *j, const char *status, char **ret_jso
                             *cpu = number_param(r, "cpu_time", false), *wall = number_param(r, "wall_time", false),
                             *mem = number_param(r, "memory", true);
         const char *params[] = {j->ids, j->created_ms, status, out, err, comp, code, sig, cpu, wall, mem, msg};
-        _cleanup_pgresult_ PGresult *res = PQexecParams(c->pg,
+        _cleanup_pgresult_ PGresult *res = pg_exec_prepared(c->pg,
                 "UPDATE submissions SET status = $3, stdout = $4, stderr = $5, compile_output = $6,"
                 " exit_code = $7::int, signal = $8::int, cpu_time = $9::float8, wall_time = $10::float8,"
                 " memory = $11::bigint, message = $12, finished_at = now(),"
                 " started_at = COALESCE(started_at, now())"
                 " WHERE id = $1 AND created_at = " CREATED_AT_PARAM(2) " AND status IN ('QUEUED', 'RUNNING')"
                 " RETURNING " SUBMISSION_JSON "::text",
-                (int)ELEMENTSOF(params), NULL, params, NULL, NULL, 0);
+                (int)ELEMENTSOF(params), params);
         if (PQresultStatus(res) != PGRES_TUPLES_OK) {
                 log_warning("committing %s failed: %s", j->ids, PQerrorMessage(c->pg));
                 c->pg_retry_ms = now_monotonic_ms() + RETRY_MS;
@@ -527,14 +527,14 @@ static int start_job(Consumer *c, Job *j)
          * database crash is harmless: the result's UPDATE accepts a QUEUED row too, and its
          * synchronous commit flushes the claim's WAL with its own. */
         const char *params[] = {j->ids, j->created_ms, j->redelivered ? "t" : "f"};
-        _cleanup_pgresult_ PGresult *res = PQexecParams(c->pg,
+        _cleanup_pgresult_ PGresult *res = pg_exec_prepared(c->pg,
                 "UPDATE submissions SET status = 'RUNNING', started_at = now(), attempts = attempts + 1"
                 " FROM (SELECT set_config('synchronous_commit', 'off', true)) AS async_commit"
                 " WHERE id = $1 AND created_at = " CREATED_AT_PARAM(2)
                 " AND (status = 'QUEUED' OR (status = 'RUNNING' AND $3::bool))"
                 " RETURNING language, source_code, stdin, args::text, limits::text, expected_output,"
                 " extract(epoch FROM now() - created_at)",
-                3, NULL, params, NULL, NULL, 0);
+                3, params);
         if (PQresultStatus(res) != PGRES_TUPLES_OK) {
                 log_warning("claiming %s failed: %s", j->ids, PQerrorMessage(c->pg));
                 c->pg_retry_ms = now_monotonic_ms() + RETRY_MS;
