@@ -32,7 +32,7 @@
 #define PENDING_FINALS_MAX 10000
 
 typedef enum JobState {
-        JOB_CLAIMING,   /* delivered; the row is not claimed yet (PostgreSQL was unreachable) */
+        JOB_CLAIMING,   /* delivered; not claimed yet: waiting for a free slot (or for PostgreSQL) */
         JOB_EXECUTING,  /* in the executor */
         JOB_COMMITTING, /* done; the result is not committed yet */
 } JobState;
@@ -146,8 +146,11 @@ static int amqp_ensure(Consumer *c)
         if (r == 0)
                 r = amqp_util_declare_topology(a, c->cfg, err, sizeof err);
         if (r == 0) {
+                /* Twice the slots: the next job is here when a slot frees, so the slot does not
+                 * idle through the finished job's commit and ack and the broker's next delivery.
+                 * It is claimed (RUNNING) only when a slot takes it. */
                 unsigned slots = executor_slots(*c->exec);
-                amqp_basic_qos(a, AMQP_CHANNEL, 0, (uint16_t)MIN(slots, 65535u), 0);
+                amqp_basic_qos(a, AMQP_CHANNEL, 0, (uint16_t)MIN(2 * slots, 65535u), 0);
                 amqp_rpc_reply_t rep = amqp_get_rpc_reply(a);
                 char dead[300];
                 snprintf(dead, sizeof dead, "%s.dead", c->cfg->queue);
@@ -602,6 +605,36 @@ static int start_job(Consumer *c, Job *j)
         return 0;
 }
 
+static bool slot_free(Consumer *c)
+{
+        unsigned n = 0;
+        for (Job *j = c->jobs; j; j = j->next)
+                n += j->state == JOB_EXECUTING;
+        return n < executor_slots(*c->exec);
+}
+
+/* Starts delivered jobs, oldest first (the list is newest first), while a slot is free;
+ * dead-lettered jobs need no slot. Stops when PostgreSQL is unreachable. */
+static void start_waiting(Consumer *c)
+{
+        while (now_monotonic_ms() >= c->pg_retry_ms) {
+                bool free_slot = slot_free(c);
+                Job *next = NULL;
+                for (Job *j = c->jobs; j; j = j->next)
+                        if (j->state == JOB_CLAIMING && (j->dead || free_slot))
+                                next = j;
+                if (!next)
+                        return;
+                int r = start_job(c, next); /* may free next */
+                if (r == -EAGAIN)
+                        return;
+                if (r == -ENOMEM) {
+                        reject(c, next);
+                        job_free(c, next);
+                }
+        }
+}
+
 static Job *find_job(Consumer *c, const char *tag)
 {
         for (Job *j = c->jobs; j; j = j->next)
@@ -651,10 +684,7 @@ static void on_delivery(Consumer *c, amqp_envelope_t *env)
         j->next = c->jobs;
         c->jobs = j;
         c->n_jobs++;
-        if (start_job(c, j) == -ENOMEM) {
-                reject(c, j);
-                job_free(c, j);
-        }
+        start_waiting(c);
 }
 
 /* Reads every delivery already available without blocking. */
@@ -710,6 +740,7 @@ static void on_exec_event(Consumer *c, ExecEvent *ev)
         case EXEC_EVENT_DONE:
                 j->result = json_incref(ev->result);
                 j->state = JOB_COMMITTING;
+                start_waiting(c); /* the free slot first, then this job's commit */
                 finish_job(c, j);
                 break;
         }
@@ -754,11 +785,10 @@ int consumer_run(const Config *cfg, Executor **exec, WorkerMetrics *m, int signa
                 }
                 for (Job *j = c.jobs, *n; j; j = n) {
                         n = j->next;
-                        if (j->state == JOB_CLAIMING && now_monotonic_ms() >= c.pg_retry_ms)
-                                start_job(&c, j);
-                        else if (j->state == JOB_COMMITTING && now_monotonic_ms() >= c.pg_retry_ms)
+                        if (j->state == JOB_COMMITTING && now_monotonic_ms() >= c.pg_retry_ms)
                                 finish_job(&c, j);
                 }
+                start_waiting(&c);
                 for (Job *j = c.jobs; j; j = j->next)
                         if (j->batch_len > 0) {
                                 if (now_monotonic_ms() - j->batch_since_ms >= FLUSH_MS)
