@@ -64,6 +64,7 @@ static const ConfigEntry config_table[] = {
         S("SENTINEL_AMQP_URL", amqp_url, "amqp://guest:guest@127.0.0.1:55672/", "RabbitMQ URL"),
         S("SENTINEL_REDIS_URL", redis_url, "redis://127.0.0.1:56379/0", "Redis URL"),
         S("SENTINEL_QUEUE", queue, "sentinel.jobs", "RabbitMQ quorum queue for jobs"),
+        U("SENTINEL_PREFETCH", prefetch, 0, 0, 65535, "", "jobs a worker holds from the queue (0: one per slot; more: the next job is at hand when a slot frees)"),
         U("SENTINEL_DELIVERY_LIMIT", delivery_limit, 3, 1, 100, "", "deliveries before a job is dead-lettered"),
         S("SENTINEL_LISTEN_ADDRESS", listen_address, "127.0.0.1", "address the API, WebSocket and metrics listen on"),
         U("SENTINEL_API_PORT", api_port, 8080, 1, 65535, "", "REST API port"),

@@ -28,6 +28,7 @@ typedef struct Config {
         char *amqp_url;           /* amqp://user:pass@host:port/vhost */
         char *redis_url;          /* redis://host:port/db */
         char *queue;              /* RabbitMQ quorum queue of jobs */
+        uint64_t prefetch;        /* deliveries a worker holds; 0 = one per slot */
         uint64_t delivery_limit;  /* deliveries before a job is dead-lettered */
         char *listen_address;     /* where the API, WebSocket and metrics listen */
         uint64_t api_port;

@@ -146,11 +146,14 @@ static int amqp_ensure(Consumer *c)
         if (r == 0)
                 r = amqp_util_declare_topology(a, c->cfg, err, sizeof err);
         if (r == 0) {
-                /* Twice the slots: the next job is here when a slot frees, so the slot does not
-                 * idle through the finished job's commit and ack and the broker's next delivery.
-                 * It is claimed (RUNNING) only when a slot takes it. */
+                /* One delivery per slot by default. SENTINEL_PREFETCH above the slots keeps the
+                 * next job at hand when a slot frees, so the slot does not idle through the
+                 * finished job's commit and ack and the broker's next delivery (~15% more jobs/s
+                 * here), at the price of holding jobs that another idle worker could run. A
+                 * held job is claimed (RUNNING) only when a slot takes it. */
                 unsigned slots = executor_slots(*c->exec);
-                amqp_basic_qos(a, AMQP_CHANNEL, 0, (uint16_t)MIN(2 * slots, 65535u), 0);
+                uint64_t prefetch = c->cfg->prefetch ? c->cfg->prefetch : slots;
+                amqp_basic_qos(a, AMQP_CHANNEL, 0, (uint16_t)MIN(prefetch, 65535u), 0);
                 amqp_rpc_reply_t rep = amqp_get_rpc_reply(a);
                 char dead[300];
                 snprintf(dead, sizeof dead, "%s.dead", c->cfg->queue);
