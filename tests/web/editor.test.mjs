@@ -206,6 +206,17 @@ describe('running programs', () => {
     await page.context().close();
   });
 
+  test('a runtime error marks the line its traceback names', async () => {
+    const page = await newPage({ drafts: { python: 'total = 0\nfor i in range(3):\n    total += undefined_name\n' }, language: 'python' });
+    await openEditor(page);
+    await runAndWait(page);
+    assert.equal(await page.textContent('#badge'), 'Runtime error');
+    assert.match(await outText(page, 'stderr'), /NameError/);
+    assert.equal(await page.getAttribute('#output', 'data-marked-line'), '3');
+    await page.waitForSelector('.monaco-editor .squiggly-error');
+    await page.context().close();
+  });
+
   test('a time limit, set under the advanced fold', async () => {
     const page = await newPage({ drafts: { python: 'while True:\n    pass\n' }, language: 'python' });
     await openEditor(page);
