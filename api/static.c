@@ -31,6 +31,7 @@ struct WebRoot {
         char *path;
 };
 
+/* Opens the web root once, at start; NULL (no page) for an empty dir. 0 or -errno. */
 int web_root_open(const char *dir, WebRoot **ret)
 {
         if (!dir || !*dir) {
@@ -64,6 +65,7 @@ WebRoot *web_root_free(WebRoot *w)
         return NULL;
 }
 
+/* One path component we would serve: [A-Za-z0-9._-]{1,255}, no leading dot. */
 bool static_name_valid(const char *name)
 {
         size_t n = strlen(name);
@@ -79,6 +81,8 @@ bool static_name_valid(const char *name)
         return true;
 }
 
+/* Opens a regular file below w without following symlinks; the caller owns *ret_fd. 0, -EINVAL
+ * (a path we refuse), -ELOOP/-ENOTDIR (a symlink on the way), -ENOENT, or another -errno. */
 int static_open(const WebRoot *w, const char *relpath, int *ret_fd, uint64_t *ret_size)
 {
         if (!w)
@@ -129,6 +133,7 @@ int static_open(const WebRoot *w, const char *relpath, int *ret_fd, uint64_t *re
         return 0;
 }
 
+/* The Content-Type for a file name's extension; application/octet-stream when unknown. */
 const char *static_content_type(const char *name)
 {
         static const struct {
@@ -187,6 +192,8 @@ static bool host_name(const char *host, char *buf, size_t len)
         return true;
 }
 
+/* The page's CSP: the WebSocket port of the host the page came from, when the Host header is a
+ * plain host name or address (anything else is left out, never copied into the header). */
 void static_page_csp(const char *host, uint64_t ws_port, char *buf, size_t len)
 {
         char name[256], ws[600] = "";
@@ -238,6 +245,7 @@ static void serve(Request *rq, const char *relpath, const char *cache_control, c
         respond_file(rq, 200, static_content_type(relpath), fd, size, encoding, cache_control, csp);
 }
 
+/* GET / and /s/{id} (a submission id, else 404): index.html with the page's CSP, revalidated. */
 void static_index(Request *rq)
 {
         Uuid id;
@@ -251,6 +259,7 @@ void static_index(Request *rq)
         serve(rq, "index.html", CACHE_PAGE, csp);
 }
 
+/* GET /assets/{name}: a hashed build file, cached for a year. */
 void static_asset(Request *rq)
 {
         char path[PATH_MAX_LEN];
@@ -261,6 +270,8 @@ void static_asset(Request *rq)
         serve(rq, path, CACHE_ASSET, NULL);
 }
 
+/* GET /api/v1/config: {ws_port, ws_path, limits{default, max}, max_source_kb, max_stdin_kb,
+ * max_body_kb}, seconds for times and KiB for sizes as in a submission's limits. */
 void static_config(Request *rq)
 {
         const Config *c = rq->srv->cfg;
