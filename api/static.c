@@ -23,8 +23,8 @@
 
 /* index.html changes with every build and must be revalidated; files below assets/ carry a
  * content hash in their name, so a cached copy is never stale. */
-#define CACHE_PAGE   "no-cache"
-#define CACHE_ASSET  "public, max-age=31536000, immutable"
+#define CACHE_PAGE  "no-cache"
+#define CACHE_ASSET "public, max-age=31536000, immutable"
 
 struct WebRoot {
         int dirfd;
@@ -73,8 +73,8 @@ bool static_name_valid(const char *name)
                 return false;
         for (size_t i = 0; i < n; i++) {
                 char c = name[i];
-                bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-                        c == '_' || c == '-';
+                bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                          c == '.' || c == '_' || c == '-';
                 if (!ok)
                         return false;
         }
@@ -120,7 +120,8 @@ int static_open(const WebRoot *w, const char *relpath, int *ret_fd, uint64_t *re
                 safe_close(dir);
                 dir = at = fd;
         }
-        _cleanup_close_ int fd = openat(at, parts[nparts - 1], O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+        _cleanup_close_ int fd =
+                openat(at, parts[nparts - 1], O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
         if (fd < 0)
                 return -errno;
         struct stat st;
@@ -180,8 +181,8 @@ static bool host_name(const char *host, char *buf, size_t len)
                 n = strcspn(host, ":");
                 for (size_t i = 0; i < n; i++) {
                         char c = host[i];
-                        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-                                    c == '-'))
+                        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                                    c == '.' || c == '-'))
                                 return false;
                 }
         }
@@ -198,12 +199,15 @@ void static_page_csp(const char *host, uint64_t ws_port, char *buf, size_t len)
 {
         char name[256], ws[600] = "";
         if (host_name(host, name, sizeof name))
-                snprintf(ws, sizeof ws, " ws://%s:%" PRIu64 " wss://%s:%" PRIu64, name, ws_port, name, ws_port);
+                snprintf(ws, sizeof ws, " ws://%s:%" PRIu64 " wss://%s:%" PRIu64, name, ws_port, name,
+                        ws_port);
         /* 'unsafe-inline' styles: Monaco writes <style> elements and style attributes at run
          * time (themes, decorations, layout). Styles cannot run script; scripts stay 'self'. */
         snprintf(buf, len,
-                "default-src 'none'; script-src 'self'; worker-src 'self'; style-src 'self' 'unsafe-inline'; "
-                "font-src 'self'; img-src 'self' data:; connect-src 'self'%s; base-uri 'none'; form-action 'none'; "
+                "default-src 'none'; script-src 'self'; worker-src 'self'; style-src 'self' "
+                "'unsafe-inline'; "
+                "font-src 'self'; img-src 'self' data:; connect-src 'self'%s; base-uri 'none'; form-action "
+                "'none'; "
                 "frame-ancestors 'none'",
                 ws);
 }
@@ -254,8 +258,8 @@ void static_index(Request *rq)
                 return;
         }
         char csp[1024];
-        static_page_csp(MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, "Host"), rq->srv->cfg->ws_port, csp,
-                sizeof csp);
+        static_page_csp(MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, "Host"),
+                rq->srv->cfg->ws_port, csp, sizeof csp);
         serve(rq, "index.html", CACHE_PAGE, csp);
 }
 
@@ -263,7 +267,8 @@ void static_index(Request *rq)
 void static_asset(Request *rq)
 {
         char path[PATH_MAX_LEN];
-        if (!static_name_valid(rq->path_id) || snprintf(path, sizeof path, "assets/%s", rq->path_id) >= (int)sizeof path) {
+        if (!static_name_valid(rq->path_id) ||
+                snprintf(path, sizeof path, "assets/%s", rq->path_id) >= (int)sizeof path) {
                 respond_error(rq, 404, "not_found", NULL, "no such file");
                 return;
         }
@@ -275,12 +280,14 @@ void static_asset(Request *rq)
 void static_config(Request *rq)
 {
         const Config *c = rq->srv->cfg;
-        json_t *o = json_pack("{s:I, s:s, s:{s:{s:f, s:f, s:I, s:I, s:I}, s:{s:f, s:f, s:I, s:I, s:I}}, s:I, s:I, s:I}",
-                "ws_port", (json_int_t)c->ws_port, "ws_path", "/ws/submissions/", "limits", "default", "cpu_time",
-                (double)c->run_default.cpu_ms / 1000.0, "wall_time", (double)c->run_default.wall_ms / 1000.0,
-                "memory", (json_int_t)c->run_default.memory_kb, "pids", (json_int_t)c->run_default.pids, "output",
-                (json_int_t)c->run_default.output_kb, "max", "cpu_time", (double)c->run_max.cpu_ms / 1000.0,
-                "wall_time", (double)c->run_max.wall_ms / 1000.0, "memory", (json_int_t)c->run_max.memory_kb, "pids",
+        json_t *o = json_pack(
+                "{s:I, s:s, s:{s:{s:f, s:f, s:I, s:I, s:I}, s:{s:f, s:f, s:I, s:I, s:I}}, s:I, s:I, s:I}",
+                "ws_port", (json_int_t)c->ws_port, "ws_path", "/ws/submissions/", "limits", "default",
+                "cpu_time", (double)c->run_default.cpu_ms / 1000.0, "wall_time",
+                (double)c->run_default.wall_ms / 1000.0, "memory", (json_int_t)c->run_default.memory_kb,
+                "pids", (json_int_t)c->run_default.pids, "output", (json_int_t)c->run_default.output_kb,
+                "max", "cpu_time", (double)c->run_max.cpu_ms / 1000.0, "wall_time",
+                (double)c->run_max.wall_ms / 1000.0, "memory", (json_int_t)c->run_max.memory_kb, "pids",
                 (json_int_t)c->run_max.pids, "output", (json_int_t)c->run_max.output_kb, "max_source_kb",
                 (json_int_t)c->max_source_kb, "max_stdin_kb", (json_int_t)c->max_stdin_kb, "max_body_kb",
                 (json_int_t)c->max_body_kb);

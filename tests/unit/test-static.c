@@ -8,9 +8,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "test-util.h"
 #include "cleanup.h"
 #include "static.h"
+#include "test-util.h"
 
 /* static.c's route handlers answer through server.c, which this test does not link. */
 void respond_json(Request *rq, unsigned status, char *body_owned)
@@ -25,7 +25,8 @@ void respond_error(Request *rq, unsigned status, const char *code, const char *f
 void respond_file(Request *rq, unsigned status, const char *content_type, int fd, uint64_t size,
         const char *encoding, const char *cache_control, const char *csp)
 {
-        (void)rq, (void)status, (void)content_type, (void)size, (void)encoding, (void)cache_control, (void)csp;
+        (void)rq, (void)status, (void)content_type, (void)size, (void)encoding, (void)cache_control,
+                (void)csp;
         safe_close(fd);
 }
 
@@ -40,7 +41,8 @@ static void write_file(int dirfd, const char *name, const char *text)
 static void test_names(void)
 {
         const char *good[] = {"index.html", "index-BX3a_9.js", "codicon-DCmgc-ay.ttf", "a", "x.y.z"};
-        const char *bad[] = {"", ".", "..", ".hidden", "a/b", "a\\b", "a b", "%2e%2e", "a\n", "é", "a:b", "a?b"};
+        const char *bad[] = {
+                "", ".", "..", ".hidden", "a/b", "a\\b", "a b", "%2e%2e", "a\n", "é", "a:b", "a?b"};
         for (size_t i = 0; i < ELEMENTSOF(good); i++)
                 CHECK(static_name_valid(good[i]), "%s", good[i]);
         for (size_t i = 0; i < ELEMENTSOF(bad); i++)
@@ -69,10 +71,10 @@ static void test_lookup(void)
         _cleanup_close_ int afd = openat(rfd, "assets", O_DIRECTORY | O_CLOEXEC);
         write_file(afd, "app-1.js", "1");
         CHECK(mkdirat(afd, "sub", 0755) == 0);
-        CHECK(symlinkat(outside, afd, "escape.js") == 0);             /* absolute, out of the root */
-        CHECK(symlinkat("../../secret", afd, "rel.js") == 0);          /* relative, out of the root */
-        CHECK(symlinkat("app-1.js", afd, "inside.js") == 0);           /* even one inside is refused */
-        CHECK(symlinkat(tmpl, rfd, "up") == 0);                        /* a directory symlink */
+        CHECK(symlinkat(outside, afd, "escape.js") == 0);     /* absolute, out of the root */
+        CHECK(symlinkat("../../secret", afd, "rel.js") == 0); /* relative, out of the root */
+        CHECK(symlinkat("app-1.js", afd, "inside.js") == 0);  /* even one inside is refused */
+        CHECK(symlinkat(tmpl, rfd, "up") == 0);               /* a directory symlink */
         CHECK(mkfifoat(afd, "fifo.js", 0644) == 0);
 
         WebRoot *w = NULL;
@@ -107,7 +109,7 @@ static void test_lookup(void)
                 {"assets/inside.js", -ELOOP},
                 {"up/secret", -ENOTDIR},
                 {"up/root/index.html", -ENOTDIR},
-                {"assets", -ENOENT},     /* a directory is not a file to serve */
+                {"assets", -ENOENT}, /* a directory is not a file to serve */
                 {"assets/sub", -ENOENT},
                 {"assets/fifo.js", -ENOENT},
                 {"index.html/x", -ENOTDIR},
@@ -115,7 +117,8 @@ static void test_lookup(void)
         for (size_t i = 0; i < ELEMENTSOF(refused); i++) {
                 fd = -1;
                 int r = static_open(w, refused[i].path, &fd, &size);
-                CHECK(r == refused[i].err && fd == -1, "\"%s\": %d, expected %d", refused[i].path, r, refused[i].err);
+                CHECK(r == refused[i].err && fd == -1, "\"%s\": %d, expected %d", refused[i].path, r,
+                        refused[i].err);
                 fd = safe_close(fd);
         }
         CHECK(static_open(NULL, "index.html", &fd, &size) == -ENOENT);
@@ -142,7 +145,8 @@ static void test_types_and_csp(void)
         static_page_csp("127.0.0.1:8080", 8081, csp, sizeof csp);
         CHECK(strstr(csp, "connect-src 'self' ws://127.0.0.1:8081 wss://127.0.0.1:8081;"), "%s", csp);
         CHECK(strstr(csp, "script-src 'self';") && strstr(csp, "worker-src 'self';") &&
-                strstr(csp, "frame-ancestors 'none'") && !strstr(csp, "unsafe-eval"), "%s", csp);
+                        strstr(csp, "frame-ancestors 'none'") && !strstr(csp, "unsafe-eval"),
+                "%s", csp);
         static_page_csp("[::1]:8080", 9, csp, sizeof csp);
         CHECK(strstr(csp, "ws://[::1]:9 "), "%s", csp);
         static_page_csp("example.org", 8081, csp, sizeof csp);
@@ -151,7 +155,8 @@ static void test_types_and_csp(void)
         const char *hostile[] = {"a; script-src *", "x y", "[::1;]", "", "a'b", NULL};
         for (size_t i = 0; i < ELEMENTSOF(hostile); i++) {
                 static_page_csp(hostile[i], 8081, csp, sizeof csp);
-                CHECK(strstr(csp, "connect-src 'self';") && !strstr(csp, "ws://"), "%s: %s", hostile[i], csp);
+                CHECK(strstr(csp, "connect-src 'self';") && !strstr(csp, "ws://"), "%s: %s", hostile[i],
+                        csp);
         }
 }
 
