@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
-"""Opt-in (SENTINEL_DEPLOY_STACK=1; starts PostgreSQL, RabbitMQ and Redis on free ports for ~1 min):
+"""SENTINEL_DEPLOY_STACK=1 (tests/deploy/run sets it when run as root; starts PostgreSQL, RabbitMQ
+and Redis from Debian's packages on free ports, ~15 s):
 the binaries under the conditions the images and manifests give them, without a Docker engine.
 
 - sentinel-api as uid 10001, no capabilities, no_new_privs, a read-only root, the image's layout
