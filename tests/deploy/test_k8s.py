@@ -170,6 +170,8 @@ def check_objects(objs):
             problems.append(f"PodDisruptionBudget/{p['metadata']['name']}: matches no pod")
     for np in by_kind(objs, "NetworkPolicy"):
         sel = np["spec"]["podSelector"].get("matchLabels")
+        if sel == {"acme.cert-manager.io/http01-solver": "true"}:
+            continue   # cert-manager's solver pods come and go
         if sel and not any(matches(sel, t["metadata"].get("labels", {})) for w, t in pods(objs)):
             problems.append(f"NetworkPolicy/{np['metadata']['name']}: selects no pod")
 
@@ -428,6 +430,11 @@ def check_network(objs):
                 problems.append(f"{client} cannot reach {dep}:{port}")
             if not allowed("ingress", dep, client, port):
                 problems.append(f"{dep} does not admit {client} on {port}")
+    # cert-manager's HTTP-01 solver (it runs in this namespace) must be reachable from the ingress.
+    solver = [np for np in nps if np["spec"]["podSelector"].get("matchLabels") == {"acme.cert-manager.io/http01-solver": "true"}]
+    if not any(peer.get("namespaceSelector", {}).get("matchLabels", {}).get("kubernetes.io/metadata.name") == "ingress-nginx"
+               and port == 8089 for np in solver for peer, port in policy_peers(np["spec"].get("ingress"))):
+        problems.append("cert-manager's HTTP-01 solver pods are not reachable from ingress-nginx on 8089")
     for np in nps:
         if not applies(np, "sentinel-worker"):
             continue
@@ -511,6 +518,7 @@ BREAKAGES = [
     ("network", lambda o: get(o, "NetworkPolicy", "sentinel-worker")["spec"]["egress"].append({"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}]})),
     ("network", lambda o: get(o, "NetworkPolicy", "redis")["spec"]["ingress"].pop(0)),
     ("network", lambda o: get(o, "NetworkPolicy", "default-deny")["spec"].__setitem__("egress", [{}])),
+    ("network", lambda o: o.remove(get(o, "NetworkPolicy", "acme-http01-solver"))),
 ]
 
 
