@@ -530,3 +530,10 @@ def test_k8s_checks_can_fail(what, breakage):
              "topology": lambda o: check_topology(o, "prod"), "network": check_network,
              "capacity": check_capacity}[what]
     assert check(objs)
+
+
+def test_dev_secret_has_the_template_keys():
+    """The dev overlay's generated Secret and the template prod expects carry the same keys."""
+    t = yaml.safe_load((K8S / "base" / "secrets.template.yaml").read_text())
+    dev = get(kustomize("dev"), "Secret", t["metadata"]["name"])
+    assert dev and set(dev["data"]) == set(t["stringData"])
