@@ -19,6 +19,7 @@
 
 #include "auth.h"
 #include "cleanup.h"
+#include "cpus.h"
 #include "log.h"
 #include "time-util.h"
 
@@ -513,8 +514,7 @@ int server_start(Server *srv)
         } else
                 return log_error_errno(-EINVAL, "SENTINEL_LISTEN_ADDRESS=%s is not an IP address", srv->cfg->listen_address);
 
-        long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-        unsigned threads = srv->cfg->api_threads ? (unsigned)srv->cfg->api_threads : (unsigned)MAX(4, 2 * ncpu);
+        unsigned threads = srv->cfg->api_threads ? (unsigned)srv->cfg->api_threads : MAX(4u, 2 * cpus_available());
         srv->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, srv,
                 MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
                 MHD_OPTION_SOCK_ADDR, sa,

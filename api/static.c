@@ -259,7 +259,7 @@ void static_index(Request *rq)
         }
         char csp[1024];
         static_page_csp(MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, "Host"),
-                rq->srv->cfg->ws_port, csp, sizeof csp);
+                rq->srv->cfg->public_ws_port ? rq->srv->cfg->public_ws_port : rq->srv->cfg->ws_port, csp, sizeof csp);
         serve(rq, "index.html", CACHE_PAGE, csp);
 }
 
@@ -282,7 +282,7 @@ void static_config(Request *rq)
         const Config *c = rq->srv->cfg;
         json_t *o = json_pack(
                 "{s:I, s:s, s:{s:{s:f, s:f, s:I, s:I, s:I}, s:{s:f, s:f, s:I, s:I, s:I}}, s:I, s:I, s:I}",
-                "ws_port", (json_int_t)c->ws_port, "ws_path", "/ws/submissions/", "limits", "default",
+                "ws_port", (json_int_t)(c->public_ws_port ? c->public_ws_port : c->ws_port), "ws_path", "/ws/submissions/", "limits", "default",
                 "cpu_time", (double)c->run_default.cpu_ms / 1000.0, "wall_time",
                 (double)c->run_default.wall_ms / 1000.0, "memory", (json_int_t)c->run_default.memory_kb,
                 "pids", (json_int_t)c->run_default.pids, "output", (json_int_t)c->run_default.output_kb,

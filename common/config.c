@@ -69,6 +69,7 @@ static const ConfigEntry config_table[] = {
         S("SENTINEL_LISTEN_ADDRESS", listen_address, "127.0.0.1", "address the API, WebSocket and metrics listen on"),
         U("SENTINEL_API_PORT", api_port, 8080, 1, 65535, "", "REST API port"),
         U("SENTINEL_WS_PORT", ws_port, 8081, 1, 65535, "", "WebSocket port"),
+        U("SENTINEL_PUBLIC_WS_PORT", public_ws_port, 0, 0, 65535, "", "WebSocket port the browser page connects to, behind a proxy (0: SENTINEL_WS_PORT)"),
         U("SENTINEL_METRICS_PORT", metrics_port, 9090, 1, 65535, "", "worker metrics and health port"),
         U("SENTINEL_API_THREADS", api_threads, 0, 0, 256, "", "HTTP threads (0: one per CPU)"),
         U("SENTINEL_MAX_BODY_KB", max_body_kb, 32768, 1, 1048576, "KiB", "largest request body"),

@@ -33,6 +33,7 @@ typedef struct Config {
         char *listen_address;     /* where the API, WebSocket and metrics listen */
         uint64_t api_port;
         uint64_t ws_port;
+        uint64_t public_ws_port;  /* the WebSocket port as clients reach it (0 = ws_port) */
         uint64_t metrics_port;    /* worker metrics and /health */
         uint64_t api_threads;     /* HTTP worker threads; 0 = number of CPUs */
         uint64_t max_body_kb;     /* request bodies above this get 413 before they are read */

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "cpus.h"
 #include "config.h"
 #include "consumer.h"
 #include "executor.h"
@@ -152,8 +153,7 @@ int main(int argc, char **argv)
         }
 
         /* Before any thread: the executor is forked from a single-threaded process. */
-        long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-        unsigned slots = cfg.slots ? (unsigned)cfg.slots : (unsigned)MAX(ncpu, 1);
+        unsigned slots = cfg.slots ? (unsigned)cfg.slots : cpus_available();
         Executor *exec = NULL;
         int r = executor_start(&cfg, policy_dir(&cfg), slots, &exec, err, sizeof err);
         if (r < 0) {

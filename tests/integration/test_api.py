@@ -6,6 +6,7 @@ import pathlib
 import uuid
 
 import pytest
+import requests
 
 LANGS = pathlib.Path(__file__).resolve().parents[1] / "langs"
 FINAL = {"ACCEPTED", "WRONG_ANSWER", "COMPILE_ERROR", "RUNTIME_ERROR", "TIME_LIMIT_EXCEEDED",
@@ -136,3 +137,14 @@ def test_metrics(api, stack):
     for name in ("sentinel_executions_total", "sentinel_execution_duration_seconds",
                  "sentinel_queue_wait_seconds", "sentinel_workers_active", "sentinel_sandbox_failures_total"):
         assert name in w, name
+
+
+def test_public_websocket_port_behind_a_proxy(stack):
+    """Behind a proxy the page must connect to the port clients reach, not the one we listen on."""
+    p, url = stack.start_extra_api("sentinel-api-public-ws", SENTINEL_PUBLIC_WS_PORT=443)
+    try:
+        cfg = requests.get(url + "/api/v1/config", timeout=10).json()
+        assert cfg["ws_port"] == 443, cfg
+    finally:
+        assert p.stop() == 0, p.log()
+    assert requests.get(stack.url + "/api/v1/config", timeout=10).json()["ws_port"] == stack.ports["ws"]
