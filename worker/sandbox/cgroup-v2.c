@@ -21,25 +21,51 @@ static int enable_controllers(const CgroupManager *m, int dirfd)
         return r;
 }
 
+/* Moves every process of the cgroup dirfd into sfd (ESRCH: it exited meanwhile). */
+static int move_all(const CgroupManager *m, int dirfd, int sfd)
+{
+        _cleanup_free_ char *procs = NULL;
+        int r = cg_read(dirfd, "cgroup.procs", &procs);
+        if (r < 0)
+                return r;
+        for (char *p = procs, *line; (line = strsep(&p, "\n"));) {
+                if (!*line)
+                        continue;
+                r = cg_write(m, sfd, "cgroup.procs", line);
+                if (r < 0 && r != -ESRCH)
+                        return r;
+        }
+        return 0;
+}
+
 static int v2_manager_setup(CgroupManager *m)
 {
         CgroupHier *h = &m->hier[CGROUP_HIER_UNIFIED];
+        if (!m->base_is_own)
+                return enable_controllers(m, h->base_fd);
         /* No internal processes: a cgroup that enables controllers for its children may not hold
          * processes itself (the root excepted), so we leave our own cgroup for a leaf first. */
-        if (m->base_is_own) {
-                if (mkdirat(h->base_fd, "supervisor", 0755) < 0 && errno != EEXIST)
-                        return -errno;
-                _cleanup_close_ int sfd =
-                        openat(h->base_fd, "supervisor", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-                if (sfd < 0)
-                        return -errno;
-                char pid[24];
-                snprintf(pid, sizeof pid, "%d\n", (int)m->pid);
-                int r = cg_write(m, sfd, "cgroup.procs", pid);
-                if (r < 0)
-                        return r;
+        if (mkdirat(h->base_fd, "supervisor", 0755) < 0 && errno != EEXIST)
+                return -errno;
+        _cleanup_close_ int sfd = openat(h->base_fd, "supervisor", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+        if (sfd < 0)
+                return -errno;
+        char pid[24];
+        snprintf(pid, sizeof pid, "%d\n", (int)m->pid);
+        int r = cg_write(m, sfd, "cgroup.procs", pid);
+        if (r < 0)
+                return r;
+        r = enable_controllers(m, h->base_fd);
+        /* Still busy: other processes hold our cgroup (the worker that forked the executor, a
+         * wrapper such as timeout). A cgroup delegated to a service (systemd's Delegate=yes) or a
+         * container's cgroup namespace root holds that service's processes only: they follow us
+         * into the leaf. Not in the real root (it has no cgroup.type and no such rule). */
+        if (r == -EBUSY && faccessat(h->base_fd, "cgroup.type", F_OK, 0) == 0) {
+                r = move_all(m, h->base_fd, sfd);
+                if (r >= 0)
+                        r = enable_controllers(m, h->base_fd);
         }
-        return enable_controllers(m, h->base_fd);
+        return r;
 }
 
 static int v2_parent_setup(CgroupManager *m)
