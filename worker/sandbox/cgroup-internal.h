@@ -43,6 +43,7 @@ struct CgroupManager {
         CgroupVersion version;
         const CgroupBackend *ops;
         bool fake;
+        bool adopt_own; /* see CgroupOptions */
         bool base_is_own; /* v2: the base is our own cgroup, so we must leave it for a leaf */
         int peak_reset;   /* v2: does writing memory.peak reset it (6.12+)? -1 unknown, 0 no, 1 yes */
         pid_t pid;

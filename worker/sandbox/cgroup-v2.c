@@ -58,9 +58,10 @@ static int v2_manager_setup(CgroupManager *m)
         r = enable_controllers(m, h->base_fd);
         /* Still busy: other processes hold our cgroup (the worker that forked the executor, a
          * wrapper such as timeout). A cgroup delegated to a service (systemd's Delegate=yes) or a
-         * container's cgroup namespace root holds that service's processes only: they follow us
-         * into the leaf. Not in the real root (it has no cgroup.type and no such rule). */
-        if (r == -EBUSY && faccessat(h->base_fd, "cgroup.type", F_OK, 0) == 0) {
+         * container's cgroup namespace root holds that service's processes only: with adopt_own
+         * (sentinel-worker; never sentinel-run, which may run in someone's login session) they
+         * follow us into the leaf. Not in the real root (no cgroup.type, no such rule). */
+        if (r == -EBUSY && m->adopt_own && faccessat(h->base_fd, "cgroup.type", F_OK, 0) == 0) {
                 r = move_all(m, h->base_fd, sfd);
                 if (r >= 0)
                         r = enable_controllers(m, h->base_fd);

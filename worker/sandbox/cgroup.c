@@ -440,6 +440,7 @@ int cgroup_manager_new(const CgroupOptions *opts, CgroupManager **ret)
         m->version = version;
         m->ops = version == CGROUP_V2 ? &cgroup_backend_v2 : &cgroup_backend_v1;
         m->fake = opts->fake;
+        m->adopt_own = opts->adopt_own;
         m->pid = getpid();
         m->peak_reset = -1;
         snprintf(m->parent_name, sizeof m->parent_name, "sentinel-%d", (int)m->pid);

@@ -33,6 +33,8 @@ typedef struct CgroupOptions {
         const char *root_override;    /* "" or NULL: our own cgroup; else a path inside the hierarchy */
         int force_version;       /* 0: detect; 1 or 2: use that backend */
         bool fake;               /* tests: no pid moves that need a real kernel */
+        bool adopt_own;          /* v2: our cgroup is delegated to us (a service's): when other
+                                  * processes in it block the controllers, move them along */
 } CgroupOptions;
 
 /* Detects the layout (v2 when cgroup2 at sysfs_root has memory+pids in cgroup.controllers; v1 when

@@ -248,7 +248,7 @@ int launcher_new(const LauncherOptions *opts, Launcher **ret, char *errbuf, size
                 return r;
         }
 
-        CgroupOptions cgo = {.root_override = opts->config->cgroup_root};
+        CgroupOptions cgo = {.root_override = opts->config->cgroup_root, .adopt_own = opts->adopt_cgroup};
         r = cgroup_manager_new(&cgo, &l->cg);
         if (r < 0) {
                 snprintf(errbuf, errlen, "no usable cgroup hierarchy (need memory, pids and cpu accounting on "

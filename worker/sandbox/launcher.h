@@ -24,6 +24,7 @@ typedef struct LauncherOptions {
         const char *runtime_dir; /* NULL: "/run/sentinel" */
         bool fresh_netns;        /* a new network namespace per run instead of the pooled one */
         const char *const *ro_mounts; /* every ro_mount the policy's languages use (mount points) */
+        bool adopt_cgroup;       /* a service's delegated cgroup: see CgroupOptions.adopt_own */
 } LauncherOptions;
 
 /* One sandboxed step (a compile or a run). */
