@@ -19,6 +19,7 @@
 
 #include "auth.h"
 #include "cleanup.h"
+#include "client-addr.h"
 #include "cpus.h"
 #include "log.h"
 #include "time-util.h"
@@ -407,7 +408,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                 rq->srv = srv;
                 rq->conn = conn;
                 rq->start_ns = now_monotonic_ns();
-                client_address(conn, rq->client, sizeof rq->client);
+                char peer[64];
+                client_address(conn, peer, sizeof peer);
+                client_identity(peer, MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Forwarded-For"),
+                        srv->cfg->trusted_proxies, rq->client, sizeof rq->client);
                 *con_cls = rq;
                 atomic_fetch_add(&active_requests, 1);
                 begin_request(rq, url, method);

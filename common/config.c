@@ -77,6 +77,7 @@ static const ConfigEntry config_table[] = {
         U("SENTINEL_CONNECTION_TIMEOUT_S", connection_timeout_s, 30, 1, 3600, "s", "idle or slow HTTP clients are cut off after this"),
         U("SENTINEL_WAIT_MAX_MS", wait_max_ms, 30000, 0, 600000, "ms", "longest ?wait=true hold"),
         U("SENTINEL_DB_POOL", db_pool, 8, 1, 256, "", "PostgreSQL connections per API process"),
+        S("SENTINEL_TRUSTED_PROXIES", trusted_proxies, "", "proxies whose X-Forwarded-For names the client (addresses or CIDR, comma-separated; empty: none)"),
         S("SENTINEL_CORS_ORIGIN", cors_origin, "", "Access-Control-Allow-Origin value (empty: no CORS)"),
         S("SENTINEL_WS_ORIGINS", ws_origins, "", "allowed WebSocket Origins, comma-separated (empty: same host, *: any)"),
         S("SENTINEL_WEB_ROOT", web_root, "", "directory of the built browser editor (web/dist); empty: no page"),

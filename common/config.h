@@ -41,6 +41,7 @@ typedef struct Config {
         uint64_t connection_timeout_s; /* idle or slow clients are cut off after this */
         uint64_t wait_max_ms;     /* cap for ?wait=true */
         uint64_t db_pool;         /* PostgreSQL connections per API process */
+        char *trusted_proxies;    /* addresses/CIDRs whose X-Forwarded-For is believed; "" = none */
         char *cors_origin;        /* Access-Control-Allow-Origin; "" = no CORS headers */
         char *ws_origins;         /* allowed WebSocket Origins, comma-separated; "" = same host; "*" = any */
         char *web_root;           /* the built browser editor (web/dist); "" = no page */

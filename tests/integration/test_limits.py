@@ -175,3 +175,19 @@ def test_one_clients_burst_does_not_starve_another(extra_api, keys):
     bound = cap / 2 * job_s + 1.5
     assert took < bound, f"B waited {took:.2f} s behind A's burst (bound {bound:.2f} s)"
     print(f"fairness: B's job answered in {took * 1000:.0f} ms behind A's burst of 40 (cap {cap})")
+
+
+def test_trusted_proxy_names_the_client(extra_api):
+    """Behind a trusted proxy the client is the address the proxy saw (the last X-Forwarded-For
+    entry); from anyone else the header is ignored."""
+    url = extra_api(SENTINEL_RATE_PER_S=1, SENTINEL_RATE_BURST=1, SENTINEL_TRUSTED_PROXIES="127.0.0.0/8")
+    a = {"X-Forwarded-For": "198.51.100.7, 203.0.113.1"}
+    b = {"X-Forwarded-For": "203.0.113.2"}
+    assert post(url, headers=a).status_code == 202
+    assert post(url, headers=a).status_code == 429
+    assert post(url, headers=b).status_code == 202  # another client behind the same proxy
+    # What the client wrote before the proxy's entry does not make it someone else.
+    assert post(url, headers={"X-Forwarded-For": "9.9.9.9, 203.0.113.1"}).status_code == 429
+    untrusted = extra_api(SENTINEL_RATE_PER_S=1, SENTINEL_RATE_BURST=1)
+    assert post(untrusted, headers={"X-Forwarded-For": "192.0.2.50"}).status_code == 202
+    assert post(untrusted, headers={"X-Forwarded-For": "192.0.2.51"}).status_code == 429  # the peer's bucket
