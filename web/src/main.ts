@@ -166,7 +166,7 @@ function appendOutput(stream: 'stdout' | 'stderr', data: string): void {
 
 function setStatus(status: string, phase?: string): void {
   let text = words(status);
-  if (status === 'RUNNING' && phase === 'compile') text = 'Compiling';
+  if (status === 'RUNNING' && phase === 'compiling') text = 'Compiling';
   ui.status.textContent = text;
   ui.output.dataset.status = status;
 }
