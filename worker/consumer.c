@@ -597,7 +597,8 @@ static int start_job(Consumer *c, Job *j)
         j->state = JOB_EXECUTING;
         j->started_ns = now_monotonic_ns();
         metrics_gauge_add(c->m->active, 1, NULL);
-        emit(c, j, json_pack("{s:s, s:s}", "type", "status", "status", "RUNNING"), false);
+        /* No RUNNING event here: the executor's first phase ("compiling" or "running") follows at
+         * once and says it, one Redis write per job fewer. */
         int r = executor_submit(*c->exec, &req);
         if (r < 0) {
                 log_error("executor: submitting %s failed: %s", j->ids, strerror(-r));
