@@ -3,6 +3,8 @@
 """POST → final result latency of a Python hello world, one client, against a running stack.
 
 Usage: bench-api.py API_URL WS_URL [N]
+(one client sending 2N jobs in a row: start the stack with SENTINEL_RATE_PER_S=0 and
+SENTINEL_MAX_ACTIVE_PER_CLIENT=0, or the default rate limit answers 429)
 Measures N submissions through ?wait=true and N through the WebSocket (POST, then connect to
 /ws/submissions/{id} and read until the result), interleaved, and prints a Markdown table with
 p50, p90 and p99 of each."""
