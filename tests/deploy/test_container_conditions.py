@@ -106,7 +106,9 @@ def test_binaries_under_container_conditions(stack):
     common = {"PATH": "/usr/bin:/bin", "SENTINEL_LISTEN_ADDRESS": "0.0.0.0",
               "SENTINEL_POLICY_DIR": str(share), **urls}
     api_env = dict(common, SENTINEL_API_PORT=str(api_port), SENTINEL_WS_PORT=str(ws_port),
-                   SENTINEL_MIGRATIONS_DIR=str(share / "migrations"), SENTINEL_WEB_ROOT=str(share / "web"))
+                   SENTINEL_MIGRATIONS_DIR=str(share / "migrations"))
+    if (share / "web").exists():  # web/dist is built by the web suite; a fresh clone has none yet
+        api_env["SENTINEL_WEB_ROOT"] = str(share / "web")
     worker_env = dict(common, SENTINEL_METRICS_PORT=str(metrics_port), SENTINEL_SLOTS="2",
                       SENTINEL_UID_BASE="71000")
     caps = ",".join("+" + c.lower() for c in sorted(WORKER_CAPS))
