@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -210,6 +211,24 @@ static void finish_wait(Request *rq)
                 respond_json(rq, 202, TAKE_PTR(rq->accepted));
 }
 
+/* Whether the client of a suspended request has closed its end. libmicrohttpd does not watch a
+ * suspended connection, so without this a client that leaves would hold its descriptor (and a
+ * connection slot) until the job ends or the wait's cap. A suspended connection's socket is not
+ * touched by libmicrohttpd meanwhile, so peeking at it from here is safe. */
+static bool client_gone(Request *rq)
+{
+        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(rq->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        if (!ci)
+                return false;
+        struct pollfd p = {.fd = ci->connect_fd, .events = POLLIN | POLLRDHUP};
+        if (poll(&p, 1, 0) <= 0)
+                return false;
+        if (p.revents & (POLLHUP | POLLERR | POLLRDHUP))
+                return true;
+        char c;
+        return recv(ci->connect_fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
+}
+
 static void *wait_timer_main(void *arg)
 {
         Server *srv = arg;
@@ -218,7 +237,7 @@ static void *wait_timer_main(void *arg)
                 uint64_t now = now_monotonic_ms(), next = now + 1000;
                 for (Request *rq = srv->waiters, *n; rq; rq = n) {
                         n = rq->wait_next;
-                        if (srv->stopping || rq->deadline_ms <= now) {
+                        if (srv->stopping || rq->deadline_ms <= now || client_gone(rq)) {
                                 rq->timed_out = true;
                                 waiter_resume(srv, rq);
                         } else

@@ -293,3 +293,41 @@ def test_redis_down_when_the_job_finishes_result_still_arrives(api, stack):
     assert result["status"] == "ACCEPTED" and result["stdout"] == "end\n", result
     wt.join(60)
     assert out["r"].status_code == 200 and out["r"].json()["stdout"] == "end\n", out["r"].text
+
+
+def test_waiting_clients_that_leave_free_their_connections(api, stack):
+    """A client that leaves while its ?wait=true is held frees its descriptor within a second or
+    two, not when the job ends (libmicrohttpd does not watch suspended connections: we do)."""
+    import os
+    import socket
+
+    stack.worker.signal(signal.SIGKILL)  # the jobs stay QUEUED: the waits stay held
+    stack.worker.proc.wait(10)
+    fds = lambda: len(os.listdir(f"/proc/{stack.api.proc.pid}/fd"))  # noqa: E731
+    try:
+        base = fds()
+        body = json.dumps({"language": "python", "source_code": "print('left')\n"})
+        request = (f"POST /api/v1/submissions?wait=true HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                   f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n{body}").encode()
+        socks = []
+        for _ in range(20):
+            s = socket.create_connection(("127.0.0.1", stack.ports["api"]), timeout=10)
+            s.sendall(request)
+            socks.append(s)
+        deadline = time.monotonic() + 10
+        while fds() < base + 20:
+            assert time.monotonic() < deadline, (base, fds())
+            time.sleep(0.05)
+        time.sleep(0.5)
+        held = fds()  # the 20 clients, and any pooled database connection the inserts opened
+        for s in socks:
+            s.close()
+        deadline = time.monotonic() + 5  # the wait cap here is 20 s
+        while fds() > held - 18:
+            assert time.monotonic() < deadline, f"{fds() - held + 20} of 20 descriptors still held 5 s after the clients left"
+            time.sleep(0.1)
+    finally:
+        stack.start_worker()
+    # The jobs themselves go on.
+    r = api.post({"language": "python", "source_code": "print('after')\n"}, params={"wait": "true"})
+    assert r.status_code == 200 and r.json()["stdout"] == "after\n", r.text
