@@ -45,17 +45,22 @@ int api_key_generate(char out[API_KEY_LEN + 1])
         return 0;
 }
 
-void api_key_hash(const char *key, size_t len, char out[65])
+void sha256_hex(const void *data, size_t len, char out[65])
 {
         unsigned char md[EVP_MAX_MD_SIZE];
         unsigned int n = 0;
-        EVP_Digest(key, len, md, &n, EVP_sha256(), NULL);
+        EVP_Digest(data, len, md, &n, EVP_sha256(), NULL);
         static const char hex[] = "0123456789abcdef";
         for (unsigned i = 0; i < 32; i++) {
                 out[2 * i] = hex[md[i] >> 4];
                 out[2 * i + 1] = hex[md[i] & 15];
         }
         out[64] = '\0';
+}
+
+void api_key_hash(const char *key, size_t len, char out[65])
+{
+        sha256_hex(key, len, out);
 }
 
 static const char *skip_spaces(const char *s)

@@ -15,7 +15,9 @@
 
 /* A fresh key (getrandom). Returns 0 or -errno. */
 int api_key_generate(char out[API_KEY_LEN + 1]);
-/* Lower-case hex SHA-256 of the key's bytes. */
+/* Lower-case hex SHA-256 of len bytes (also what Idempotency-Key records hash). */
+void sha256_hex(const void *data, size_t len, char out[65]);
+/* The stored form of a key: sha256_hex of its bytes. */
 void api_key_hash(const char *key, size_t len, char out[65]);
 
 /* The key a request presents: "Authorization: Bearer <key>" (the scheme case-insensitive), else

@@ -2,7 +2,6 @@
 /* The routes of sentinel-api: one table, one handler per route. */
 #include <errno.h>
 #include <inttypes.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +10,7 @@
 #include <jansson.h>
 
 #include "cleanup.h"
+#include "keys.h"
 #include "log.h"
 #include "server.h"
 #include "static.h"
@@ -46,16 +46,6 @@ static char *accepted_body(const Uuid *id, const char *status)
 static bool is_final(const char *status)
 {
         return strcmp(status, "QUEUED") != 0 && strcmp(status, "RUNNING") != 0;
-}
-
-static void sha256_hex(const void *data, size_t len, char out[65])
-{
-        unsigned char md[EVP_MAX_MD_SIZE];
-        unsigned int n = 0;
-        EVP_Digest(data, len, md, &n, EVP_sha256(), NULL);
-        for (unsigned i = 0; i < n && i < 32; i++)
-                snprintf(out + 2 * i, 3, "%02x", md[i]);
-        out[64] = '\0';
 }
 
 /* Parses an optional boolean query argument. Returns 0, or -EINVAL after answering 422. */

@@ -130,21 +130,9 @@ static void release(Store *s, PGconn *c)
         pthread_mutex_unlock(&s->lock);
 }
 
-/* Runs one parameterised statement. Returns the result (caller clears) or NULL with -errno in
- * *ret_err: -EAGAIN when the server went away, -EIO for a failed statement. */
-static PGresult *run(Store *s, const char *sql, int n, const char *const *params, int *ret_err, bool prepared);
-
-static PGresult *query(Store *s, const char *sql, int n, const char *const *params, int *ret_err)
-{
-        return run(s, sql, n, params, ret_err, false);
-}
-
-/* The same for the statements on every request's path: prepared once per connection. */
-static PGresult *query_hot(Store *s, const char *sql, int n, const char *const *params, int *ret_err)
-{
-        return run(s, sql, n, params, ret_err, true);
-}
-
+/* Runs one parameterised statement (prepared: once per connection, for the statements on every
+ * request's path). Returns the result (caller clears) or NULL with -errno in *ret_err: -EAGAIN
+ * when the server went away, -EIO for a failed statement. */
 static PGresult *run(Store *s, const char *sql, int n, const char *const *params, int *ret_err, bool prepared)
 {
         /* Every statement here is safe to run twice (reads, idempotent updates, inserts that do
@@ -173,6 +161,16 @@ static PGresult *run(Store *s, const char *sql, int n, const char *const *params
                 *ret_err = gone ? -EAGAIN : -EIO;
                 return NULL;
         }
+}
+
+static PGresult *query(Store *s, const char *sql, int n, const char *const *params, int *ret_err)
+{
+        return run(s, sql, n, params, ret_err, false);
+}
+
+static PGresult *query_hot(Store *s, const char *sql, int n, const char *const *params, int *ret_err)
+{
+        return run(s, sql, n, params, ret_err, true);
 }
 
 uint64_t store_created_ms(const Uuid *id)
@@ -303,7 +301,6 @@ int store_key_list(Store *s, char **ret_text)
                 0, NULL, &err);
         return res ? single_text(res, ret_text) : err;
 }
-
 
 int store_get_json(Store *s, const Uuid *id, char **ret_json, bool *ret_final)
 {
