@@ -169,12 +169,15 @@ class Stack:
                 shutil.rmtree(self.dir, ignore_errors=True)
 
 
-@pytest.fixture(scope="session")
-def stack():
+def check_binaries():
     for b in ("api/sentinel-api", "worker/sentinel-worker"):
         if not (BUILD / b).exists():
             pytest.fail(f"{BUILD / b} is missing: build first (meson compile -C {BUILD})")
-    s = Stack()
+
+
+def running(s):
+    """Starts the stack s (services, API, worker), yields it ready, prints the logs of a failed
+    start, and stops everything it started. For session fixtures (`yield from running(s)`)."""
     try:
         s.services("start")
         s.start_api()
@@ -188,6 +191,12 @@ def stack():
         raise
     finally:
         s.stop()
+
+
+@pytest.fixture(scope="session")
+def stack():
+    check_binaries()
+    yield from running(Stack())
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """Faults: a worker killed mid-job, dependencies going away and coming back."""
+import concurrent.futures
 import json
 import signal
 import subprocess
@@ -87,20 +88,11 @@ def test_worker_drains_on_sigterm(api, stack):
 def test_api_drains_on_sigterm(api, stack):
     """A waiting request in flight gets its answer (202: the job goes on), the API exits 0, and
     nothing accepted is lost: after a restart the job is final."""
-    import threading
-    out = {}
-
-    def waiter():
-        out["r"] = api.post({"language": "python", "source_code": "import time; time.sleep(2); print('late')"},
-                            params={"wait": "true"}, timeout=60)
-
-    t = threading.Thread(target=waiter)
-    t.start()
+    waiting = post_waiting(api, "import time; time.sleep(2); print('late')")
     time.sleep(0.5)
     stack.api.signal(signal.SIGTERM)
     assert stack.api.proc.wait(30) == 0, stack.api.log()
-    t.join(30)
-    r = out["r"]
+    r = waiting.result(30)
     assert r.status_code in (200, 202), r.text
     sid = r.json()["id"]
     stack.start_api()
@@ -214,19 +206,23 @@ def test_rabbitmq_restart_during_a_burst_loses_and_repeats_nothing(api, stack):
     assert_ran_once(stack, accepted.values())
 
 
+def post_waiting(api, code):
+    """POSTs a Python program with ?wait=true on a thread of its own; returns the future of its
+    response."""
+    pool = concurrent.futures.ThreadPoolExecutor(1)
+    future = pool.submit(api.post, {"language": "python", "source_code": code}, params={"wait": "true"},
+                         timeout=60)
+    pool.shutdown(wait=False)
+    return future
+
+
 def test_redis_restart_mid_stream_result_still_arrives(api, stack):
     """Redis goes away while a WebSocket client and a ?wait=true request follow a job: the WebSocket
     client gets the result (after reconnecting if the server closed it), the waiting request gets
     its answer, and the row is right."""
     code = "import time\nfor i in range(15):\n    print(i, flush=True)\n    time.sleep(0.2)\n"
     sid = api.post({"language": "python", "source_code": code}).json()["id"]
-    out = {}
-
-    def waiter():
-        out["r"] = api.post({"language": "python", "source_code": code}, params={"wait": "true"}, timeout=60)
-
-    wt = threading.Thread(target=waiter)
-    wt.start()
+    waiting = post_waiting(api, code)
     ws = websocket.create_connection(f"{stack.ws_url}/ws/submissions/{sid}", timeout=30)
     first = json.loads(ws.recv())
     assert first["type"] in ("status", "stdout"), first
@@ -251,8 +247,7 @@ def test_redis_restart_mid_stream_result_still_arrives(api, stack):
     ws.close()
     expected = "".join(f"{i}\n" for i in range(15))
     assert result and result["status"] == "ACCEPTED" and result["stdout"] == expected, result
-    wt.join(60)
-    r = out["r"]
+    r = waiting.result(60)
     d = r.json() if r.status_code == 200 else api.wait_final(r.json()["id"], 60)
     assert d["status"] == "ACCEPTED" and d["stdout"] == expected, d
     assert api.get(f"/api/v1/submissions/{sid}").json()["stdout"] == expected
@@ -263,13 +258,7 @@ def test_redis_down_when_the_job_finishes_result_still_arrives(api, stack):
     is back, so the watcher that stayed connected and the waiting request both get the result."""
     code = "import time\ntime.sleep(1.5)\nprint('end')\n"
     sid = api.post({"language": "python", "source_code": code}).json()["id"]
-    out = {}
-
-    def waiter():
-        out["r"] = api.post({"language": "python", "source_code": code}, params={"wait": "true"}, timeout=60)
-
-    wt = threading.Thread(target=waiter)
-    wt.start()
+    waiting = post_waiting(api, code)
     ws = websocket.create_connection(f"{stack.ws_url}/ws/submissions/{sid}", timeout=30)
     deadline = time.monotonic() + 30
     while api.get(f"/api/v1/submissions/{sid}").json()["status"] != "RUNNING":
@@ -291,8 +280,8 @@ def test_redis_down_when_the_job_finishes_result_still_arrives(api, stack):
             result = m["result"]
     ws.close()
     assert result["status"] == "ACCEPTED" and result["stdout"] == "end\n", result
-    wt.join(60)
-    assert out["r"].status_code == 200 and out["r"].json()["stdout"] == "end\n", out["r"].text
+    r = waiting.result(60)
+    assert r.status_code == 200 and r.json()["stdout"] == "end\n", r.text
 
 
 def test_waiting_clients_that_leave_free_their_connections(api, stack):

@@ -36,23 +36,8 @@ def build_page():
 
 @pytest.fixture(scope="session")
 def stack():
-    for b in ("api/sentinel-api", "worker/sentinel-worker"):
-        if not (integration.BUILD / b).exists():
-            pytest.fail(f"{integration.BUILD / b} is missing: build first")
+    integration.check_binaries()
     if not pathlib.Path("/usr/bin/chromium").exists():
         pytest.fail("/usr/bin/chromium is missing: apt-get install chromium")
     build_page()
-    s = WebStack()
-    try:
-        s.services("start")
-        s.start_api()
-        s.start_worker()
-        integration.wait_http(s.url + "/ready", 60)
-        yield s
-    except Exception:
-        for p in (s.api, s.worker):
-            if p:
-                print(f"--- {p.name} log ---\n{p.log()}")
-        raise
-    finally:
-        s.stop()
+    yield from integration.running(WebStack())
