@@ -53,32 +53,77 @@ static const char *trim(const char *s, const char *end, size_t *ret_len)
         return s;
 }
 
-bool addr_in_list(const char *addr, const char *list)
+/* Parses one list entry (an address, or a CIDR prefix): the network and its prefix length. */
+static bool parse_entry(const char *e, size_t n, Addr *ret, unsigned *ret_bits)
 {
-        Addr a;
-        if (!addr || !list || !parse_addr(addr, strlen(addr), &a))
+        const char *slash = memchr(e, '/', n);
+        if (!slash) {
+                if (!parse_addr(e, n, ret))
+                        return false;
+                *ret_bits = ret->family == AF_INET ? 32 : 128;
+                return true;
+        }
+        if (!parse_addr(e, (size_t)(slash - e), ret))
                 return false;
+        char *stop;
+        unsigned long bits = strtoul(slash + 1, &stop, 10);
+        if (stop != e + n || stop == slash + 1 || bits > (ret->family == AF_INET ? 32u : 128u))
+                return false;
+        *ret_bits = (unsigned)bits;
+        return true;
+}
+
+/* Calls f on each entry of list (trimmed, empty ones skipped) until it returns true. */
+static bool each_entry(const char *list, bool (*f)(const char *e, size_t n, void *userdata), void *userdata)
+{
         for (const char *p = list; *p;) {
                 const char *comma = strchr(p, ',');
                 const char *end = comma ? comma : p + strlen(p);
                 size_t n;
                 const char *e = trim(p, end, &n);
-                const char *slash = memchr(e, '/', n);
-                Addr net;
-                if (!slash) {
-                        if (parse_addr(e, n, &net) && net.family == a.family &&
-                            memcmp(net.bytes, a.bytes, a.family == AF_INET ? 4 : 16) == 0)
-                                return true;
-                } else if (parse_addr(e, (size_t)(slash - e), &net)) {
-                        char *stop;
-                        unsigned long bits = strtoul(slash + 1, &stop, 10);
-                        unsigned max = net.family == AF_INET ? 32 : 128;
-                        if (stop == e + n && stop > slash + 1 && bits <= max && prefix_matches(&a, &net, (unsigned)bits))
-                                return true;
-                }
+                if (n > 0 && f(e, n, userdata))
+                        return true;
                 p = comma ? comma + 1 : end;
         }
         return false;
+}
+
+static bool entry_matches(const char *e, size_t n, void *userdata)
+{
+        const Addr *a = userdata;
+        Addr net;
+        unsigned bits;
+        return parse_entry(e, n, &net, &bits) && prefix_matches(a, &net, bits);
+}
+
+bool addr_in_list(const char *addr, const char *list)
+{
+        Addr a;
+        if (!addr || !list || !parse_addr(addr, strlen(addr), &a))
+                return false;
+        return each_entry(list, entry_matches, &a);
+}
+
+typedef struct BadEntry {
+        char *buf;
+        size_t len;
+} BadEntry;
+
+static bool entry_bad(const char *e, size_t n, void *userdata)
+{
+        BadEntry *b = userdata;
+        Addr net;
+        unsigned bits;
+        if (parse_entry(e, n, &net, &bits))
+                return false;
+        snprintf(b->buf, b->len, "%.*s", (int)n, e);
+        return true;
+}
+
+bool addr_list_valid(const char *list, char *bad, size_t len)
+{
+        BadEntry b = {bad, len};
+        return !list || !each_entry(list, entry_bad, &b);
 }
 
 void client_identity(const char *peer, const char *xff, const char *trusted, char *buf, size_t len)

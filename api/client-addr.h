@@ -8,8 +8,12 @@
 #include <stddef.h>
 
 /* Whether addr (an IPv4 or IPv6 address in text) is in list: comma-separated addresses or CIDR
- * prefixes ("10.0.0.0/8, ::1, fd00::/8"). Malformed entries match nothing. */
+ * prefixes ("10.0.0.0/8, ::1, fd00::/8"). Malformed entries match nothing (sentinel-api refuses
+ * to start with one: addr_list_valid). */
 bool addr_in_list(const char *addr, const char *list);
+
+/* Whether every entry of list parses; else false and the first bad entry in bad (len bytes). */
+bool addr_list_valid(const char *list, char *bad, size_t len);
 
 /* Writes the client's address into buf: peer, unless peer is in trusted and xff (may be NULL)
  * ends in a valid address. */

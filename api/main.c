@@ -13,6 +13,7 @@
 
 #include "auth.h"
 #include "cleanup.h"
+#include "client-addr.h"
 #include "config.h"
 #include "log.h"
 #include "sentinel-config.h"
@@ -225,6 +226,13 @@ int main(int argc, char **argv)
         char err[512];
         if (config_load(&cfg, err, sizeof err) < 0) {
                 fprintf(stderr, "sentinel-api: %s\n", err);
+                return 2;
+        }
+        char bad[128];
+        if (!addr_list_valid(cfg.trusted_proxies, bad, sizeof bad)) {
+                fprintf(stderr, "sentinel-api: SENTINEL_TRUSTED_PROXIES: \"%s\" is not an IP address or CIDR prefix\n",
+                        bad);
+                config_deinit(&cfg);
                 return 2;
         }
         LogLevel level;

@@ -148,3 +148,12 @@ def test_public_websocket_port_behind_a_proxy(stack):
     finally:
         assert p.stop() == 0, p.log()
     assert requests.get(stack.url + "/api/v1/config", timeout=10).json()["ws_port"] == stack.ports["ws"]
+
+
+def test_bad_trusted_proxies_refused_at_start(stack):
+    import subprocess
+
+    from conftest import BUILD
+    env = dict(stack.env(), SENTINEL_TRUSTED_PROXIES="10.0.0.0/8, ingress")
+    r = subprocess.run([str(BUILD / "api" / "sentinel-api")], env=env, capture_output=True, text=True, timeout=30)
+    assert r.returncode == 2 and 'SENTINEL_TRUSTED_PROXIES: "ingress"' in r.stderr, r

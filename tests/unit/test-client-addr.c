@@ -32,6 +32,12 @@ int main(void)
         CHECK(!addr_in_list("not an address", "0.0.0.0/0"));
         CHECK(!addr_in_list("10.0.0.1", ""));
 
+        char bad[64] = "";
+        CHECK(addr_list_valid("10.0.0.0/8, ::1 ,fd00::/8", bad, sizeof bad));
+        CHECK(addr_list_valid("", bad, sizeof bad) && addr_list_valid(NULL, bad, sizeof bad));
+        CHECK(!addr_list_valid("10.0.0.0/8, 10.0.0.0/33", bad, sizeof bad) && strcmp(bad, "10.0.0.0/33") == 0, "%s", bad);
+        CHECK(!addr_list_valid("ingress.local", bad, sizeof bad) && strcmp(bad, "ingress.local") == 0, "%s", bad);
+
         check_identity("10.0.0.7", "203.0.113.9", "", "10.0.0.7");                 /* nothing trusted */
         check_identity("10.0.0.7", "203.0.113.9", "10.0.0.0/8", "203.0.113.9");
         /* Only the last entry is the proxy's own: what the client wrote before it is not believed. */
