@@ -18,6 +18,7 @@
 
 #define READ_BLOCK_MS 5000
 #define READ_COUNT 512
+#define SWEEP_MS 5000 /* every watched stream is re-read this often, notified or not */
 #define REDIS_TIMEOUT_MS 8000 /* above READ_BLOCK_MS: a blocked XREAD is not a timeout */
 #define CTL_TIMEOUT_MS 2000
 #define RECONNECT_MS 500
@@ -37,6 +38,7 @@ struct Stream {
         Uuid id;
         char key[64];            /* EVENTS_KEY_PREFIX + id; as large as the wake key */
         char last[ENTRY_ID_MAX]; /* last entry delivered */
+        bool dirty;              /* may have entries after `last`: read it */
         HubWatch *watches;
         Stream *next;
 };
@@ -50,6 +52,8 @@ struct Hub {
         atomic_bool connected;
         char wake_key[64];
         char wake_last[ENTRY_ID_MAX];
+        char notify_last[ENTRY_ID_MAX];
+        uint64_t sweep_ms;
 
         pthread_mutex_t ctl_lock;
         redisContext *ctl;
@@ -206,6 +210,7 @@ HubWatch *hub_watch(Hub *h, const Uuid *id, HubEventFn fn, void *userdata)
                 memcpy(s->key, EVENTS_KEY_PREFIX, sizeof EVENTS_KEY_PREFIX - 1);
                 uuid_format(id, s->key + sizeof EVENTS_KEY_PREFIX - 1);
                 strcpy(s->last, "0-0");
+                s->dirty = true; /* its past first */
                 s->next = h->streams;
                 h->streams = s;
         } else
@@ -330,13 +335,123 @@ static void replay_new_watches(Hub *h, redisContext *c)
         }
 }
 
+static void mark_all_dirty(Hub *h)
+{
+        pthread_mutex_lock(&h->lock);
+        for (Stream *s = h->streams; s; s = s->next)
+                s->dirty = true;
+        pthread_mutex_unlock(&h->lock);
+}
+
+/* Reads every dirty stream after its last entry, one pipelined XRANGE each, and delivers what
+ * came. Returns -EIO when the connection broke. */
+static int read_dirty(Hub *h, redisContext *c)
+{
+        pthread_mutex_lock(&h->lock);
+        size_t n = 0;
+        for (Stream *s = h->streams; s; s = s->next)
+                n += s->dirty;
+        if (n == 0) {
+                pthread_mutex_unlock(&h->lock);
+                return 0;
+        }
+        /* Keys and positions are copied: a stream may go away while we read. */
+        typedef struct {
+                char key[sizeof ((Stream *)NULL)->key];
+                char start[ENTRY_ID_MAX + 1];
+        } Pending;
+        _cleanup_free_ Pending *p = calloc(n, sizeof *p);
+        if (!p) {
+                pthread_mutex_unlock(&h->lock);
+                return 0; /* still dirty: next time */
+        }
+        size_t k = 0;
+        for (Stream *s = h->streams; s; s = s->next) {
+                if (!s->dirty)
+                        continue;
+                s->dirty = false;
+                memcpy(p[k].key, s->key, sizeof p[k].key);
+                /* "(" makes the start exclusive: only entries after the last one delivered. */
+                if (strcmp(s->last, "0-0") == 0)
+                        strcpy(p[k].start, "-");
+                else
+                        snprintf(p[k].start, sizeof p[k].start, "(%s", s->last);
+                k++;
+        }
+        pthread_mutex_unlock(&h->lock);
+
+        char count[16];
+        snprintf(count, sizeof count, "%d", READ_COUNT);
+        for (size_t i = 0; i < n; i++) {
+                const char *argv[] = {"XRANGE", p[i].key, p[i].start, "+", "COUNT", count};
+                if (redisAppendCommandArgv(c, (int)ELEMENTSOF(argv), argv, NULL) != REDIS_OK)
+                        return -EIO;
+        }
+        for (size_t i = 0; i < n; i++) {
+                redisReply *r = NULL;
+                if (redisGetReply(c, (void **)&r) != REDIS_OK || !r)
+                        return -EIO;
+                pthread_mutex_lock(&h->lock);
+                Stream *s = find_stream(h, p[i].key, strlen(p[i].key));
+                if (s && r->type == REDIS_REPLY_ARRAY) {
+                        deliver(s, r, NULL, true);
+                        if (r->elements >= READ_COUNT)
+                                s->dirty = true; /* more to read */
+                }
+                pthread_mutex_unlock(&h->lock);
+                freeReplyObject(r);
+        }
+        return 0;
+}
+
+/* Where the notification stream ends now ("0-0" when it is empty). */
+static int notify_position(redisContext *c, char *ret, size_t len)
+{
+        const char *argv[] = {"XREVRANGE", NOTIFY_KEY, "+", "-", "COUNT", "1"};
+        _cleanup_reply_ redisReply *r = redisCommandArgv(c, (int)ELEMENTSOF(argv), argv, NULL);
+        if (!r || r->type != REDIS_REPLY_ARRAY)
+                return -EIO;
+        const redisReply *e = r->elements > 0 ? r->element[0] : NULL;
+        if (e && e->type == REDIS_REPLY_ARRAY && e->elements == 2 && e->element[0]->type == REDIS_REPLY_STRING)
+                snprintf(ret, len, "%s", e->element[0]->str);
+        else
+                snprintf(ret, len, "0-0");
+        return 0;
+}
+
+/* Marks the streams a batch of notifications names; remembers where the batch ended. */
+static void on_notifications(Hub *h, const redisReply *entries)
+{
+        pthread_mutex_lock(&h->lock);
+        for (size_t j = 0; j < entries->elements; j++) {
+                const redisReply *e = entries->element[j];
+                if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 || e->element[0]->type != REDIS_REPLY_STRING ||
+                    e->element[1]->type != REDIS_REPLY_ARRAY)
+                        continue;
+                snprintf(h->notify_last, sizeof h->notify_last, "%s", e->element[0]->str);
+                const redisReply *f = e->element[1];
+                for (size_t i = 0; i + 1 < f->elements; i += 2) {
+                        const redisReply *k = f->element[i], *v = f->element[i + 1];
+                        if (k->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING ||
+                            strcmp(k->str, NOTIFY_FIELD) != 0 || v->len != UUID_STRING_LEN)
+                                continue;
+                        char key[sizeof ((Stream *)NULL)->key];
+                        int kl = snprintf(key, sizeof key, EVENTS_KEY_PREFIX "%s", v->str);
+                        Stream *s = find_stream(h, key, (size_t)kl);
+                        if (s)
+                                s->dirty = true;
+                }
+        }
+        pthread_mutex_unlock(&h->lock);
+}
+
+/* The reader: one XREAD over two streams, this hub's wake-ups and the notifications, whatever
+ * the number of watched jobs; then an XRANGE of each watched stream that was named. A sweep
+ * every SWEEP_MS re-reads every watched stream, for notifications trimmed away or never sent. */
 static void *hub_main(void *arg)
 {
         Hub *h = arg;
         redisContext *c = NULL;
-        const char **argv = NULL;
-        size_t argv_cap = 0;
-        char (*ids)[ENTRY_ID_MAX] = NULL;
 
         for (;;) {
                 pthread_mutex_lock(&h->lock);
@@ -353,11 +468,12 @@ static void *hub_main(void *arg)
                                 nanosleep(&ts, NULL);
                                 continue;
                         }
-                        /* A concrete position in the wake stream, so that no wake-up between two
+                        /* Concrete positions in both streams, so that nothing added between two
                          * reads is missed ("$" would only see entries added during a read). */
                         const char *xadd[] = {"XADD", h->wake_key, "MAXLEN", "~", "64", "*", "w", "0"};
                         _cleanup_reply_ redisReply *x = redisCommandArgv(c, (int)ELEMENTSOF(xadd), xadd, NULL);
-                        if (!x || x->type != REDIS_REPLY_STRING) {
+                        if (!x || x->type != REDIS_REPLY_STRING ||
+                            notify_position(c, h->notify_last, sizeof h->notify_last) < 0) {
                                 redisFree(c);
                                 c = NULL;
                                 continue;
@@ -366,60 +482,28 @@ static void *hub_main(void *arg)
                         const char *expire[] = {"EXPIRE", h->wake_key, "86400"};
                         _cleanup_reply_ redisReply *e = redisCommandArgv(c, 3, expire, NULL);
                         atomic_store(&h->connected, true);
+                        mark_all_dirty(h); /* whatever happened while we were away */
+                        h->sweep_ms = now_monotonic_ms() + SWEEP_MS;
                 }
                 replay_new_watches(h, c);
-
-                /* XREAD COUNT n BLOCK ms STREAMS wake k1.. last_wake last1.. */
-                pthread_mutex_lock(&h->lock);
-                size_t n = 1;
-                for (Stream *s = h->streams; s; s = s->next)
-                        n++;
-                size_t need = 6 + 2 * n;
-                if (need > argv_cap) {
-                        const char **a = realloc(argv, need * sizeof *argv);
-                        char(*b)[ENTRY_ID_MAX] = realloc(ids, n * sizeof *ids);
-                        if (a)
-                                argv = a;
-                        if (b)
-                                ids = b;
-                        if (!a || !b) {
-                                pthread_mutex_unlock(&h->lock);
-                                log_error("hub: out of memory");
-                                break;
-                        }
-                        argv_cap = need;
+                if (now_monotonic_ms() >= h->sweep_ms) {
+                        mark_all_dirty(h);
+                        h->sweep_ms = now_monotonic_ms() + SWEEP_MS;
                 }
+                if (read_dirty(h, c) < 0) {
+                        log_warning("hub: Redis connection lost: %s", c->errstr);
+                        redisFree(c);
+                        c = NULL;
+                        atomic_store(&h->connected, false);
+                        continue;
+                }
+
                 char count[16], block[16];
                 snprintf(count, sizeof count, "%d", READ_COUNT);
                 snprintf(block, sizeof block, "%d", READ_BLOCK_MS);
-                size_t k = 0;
-                argv[k++] = "XREAD";
-                argv[k++] = "COUNT";
-                argv[k++] = count;
-                argv[k++] = "BLOCK";
-                argv[k++] = block;
-                argv[k++] = "STREAMS";
-                /* Keys are copied: a stream may go away while the read blocks. */
-                _cleanup_free_ char *keys = malloc(n * sizeof h->streams->key);
-                if (!keys) {
-                        pthread_mutex_unlock(&h->lock);
-                        break;
-                }
-                size_t i = 0;
-                snprintf(keys, sizeof h->streams->key, "%s", h->wake_key);
-                snprintf(ids[0], ENTRY_ID_MAX, "%s", h->wake_last);
-                for (Stream *s = h->streams; s; s = s->next) {
-                        i++;
-                        memcpy(keys + i * sizeof s->key, s->key, sizeof s->key);
-                        memcpy(ids[i], s->last, ENTRY_ID_MAX);
-                }
-                pthread_mutex_unlock(&h->lock);
-                for (i = 0; i < n; i++)
-                        argv[k++] = keys + i * sizeof h->streams->key;
-                for (i = 0; i < n; i++)
-                        argv[k++] = ids[i];
-
-                _cleanup_reply_ redisReply *r = redisCommandArgv(c, (int)k, argv, NULL);
+                const char *argv[] = {"XREAD", "COUNT", count, "BLOCK", block, "STREAMS", h->wake_key, NOTIFY_KEY,
+                        h->wake_last, h->notify_last};
+                _cleanup_reply_ redisReply *r = redisCommandArgv(c, (int)ELEMENTSOF(argv), argv, NULL);
                 if (!r) {
                         log_warning("hub: Redis connection lost: %s", c->errstr);
                         redisFree(c);
@@ -429,33 +513,26 @@ static void *hub_main(void *arg)
                 }
                 if (r->type != REDIS_REPLY_ARRAY)
                         continue; /* nil: the block timed out */
-                pthread_mutex_lock(&h->lock);
                 for (size_t j = 0; j < r->elements; j++) {
                         const redisReply *sr = r->element[j];
                         if (sr->type != REDIS_REPLY_ARRAY || sr->elements != 2 ||
                             sr->element[0]->type != REDIS_REPLY_STRING || sr->element[1]->type != REDIS_REPLY_ARRAY)
                                 continue;
-                        const char *key = sr->element[0]->str;
-                        if (strcmp(key, h->wake_key) == 0) {
-                                const redisReply *e = sr->element[1];
-                                if (e->elements > 0) {
-                                        const redisReply *last = e->element[e->elements - 1];
-                                        if (last->type == REDIS_REPLY_ARRAY && last->elements == 2 &&
-                                            last->element[0]->type == REDIS_REPLY_STRING)
-                                                snprintf(h->wake_last, sizeof h->wake_last, "%s", last->element[0]->str);
-                                }
+                        const redisReply *e = sr->element[1];
+                        if (strcmp(sr->element[0]->str, NOTIFY_KEY) == 0) {
+                                on_notifications(h, e);
                                 continue;
                         }
-                        Stream *s = find_stream(h, key, sr->element[0]->len);
-                        if (s)
-                                deliver(s, sr->element[1], NULL, true);
+                        if (e->elements > 0) { /* the wake stream: only its position matters */
+                                const redisReply *last = e->element[e->elements - 1];
+                                if (last->type == REDIS_REPLY_ARRAY && last->elements == 2 &&
+                                    last->element[0]->type == REDIS_REPLY_STRING)
+                                        snprintf(h->wake_last, sizeof h->wake_last, "%s", last->element[0]->str);
+                        }
                 }
-                pthread_mutex_unlock(&h->lock);
         }
         if (c)
                 redisFree(c);
-        free(argv);
-        free(ids);
         return NULL;
 }
 

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The event hub: one thread reads the job event streams in Redis (XREAD over every stream someone
- * watches) and hands each event to its watchers: ?wait=true requests and WebSocket clients. A new
- * watcher first gets the stream from its start, so a late subscriber misses nothing still kept.
+/* The event hub: one thread follows the job event streams in Redis and hands each event to its
+ * watchers: ?wait=true requests and WebSocket clients. It blocks on one XREAD of the notification
+ * stream (NOTIFY_KEY: the worker adds a job's id after each of its events), then reads only the
+ * watched streams named there, so its cost per event does not grow with the number of watchers. A
+ * new watcher first gets the stream from its start, so a late subscriber misses nothing still kept.
  * The hub also owns a control connection for short commands (idempotency keys, PING). */
 #pragma once
 

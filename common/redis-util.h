@@ -28,3 +28,9 @@ int redis_util_connect(const char *url, int timeout_ms, redisContext **ret, char
  * whose value is the JSON text a WebSocket client receives. */
 #define EVENTS_KEY_PREFIX "sentinel:events:"
 #define EVENTS_FIELD "event"
+
+/* One stream for all jobs: after each event the worker adds the job's id here (field "id"), so a
+ * reader follows one stream however many jobs it watches, then reads only the streams named. */
+#define NOTIFY_KEY "sentinel:notify"
+#define NOTIFY_FIELD "id"
+#define NOTIFY_MAXLEN "10000"

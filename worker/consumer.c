@@ -258,7 +258,7 @@ static void redis_send(Consumer *c)
                 redis_collect(c);
 }
 
-/* Queues one XADD (and for a final event its EXPIRE) on the pipeline. Returns whether the
+/* Queues one XADD and its notification (and for a final event an EXPIRE) on the pipeline. Returns whether the
  * commands went out; for a final event, whether Redis answered them all. */
 static bool send_event(Consumer *c, const char *ids, const char *text, bool final)
 {
@@ -270,6 +270,11 @@ static bool send_event(Consumer *c, const char *ids, const char *text, bool fina
         snprintf(maxlen, sizeof maxlen, "%" PRIu64, c->cfg->events_maxlen);
         const char *argv[] = {"XADD", key, "MAXLEN", "~", maxlen, "*", EVENTS_FIELD, text, "final", "1"};
         if (redisAppendCommandArgv(r, final ? 10 : 8, argv, NULL) == REDIS_OK)
+                c->redis_pending++;
+        /* Then the job's id on the notification stream the API's hubs follow (after the event:
+         * a hub that reads the id finds the event in the job's stream). */
+        const char *nv[] = {"XADD", NOTIFY_KEY, "MAXLEN", "~", NOTIFY_MAXLEN, "*", NOTIFY_FIELD, ids};
+        if (redisAppendCommandArgv(r, (int)ELEMENTSOF(nv), nv, NULL) == REDIS_OK)
                 c->redis_pending++;
         if (final) {
                 snprintf(ttl, sizeof ttl, "%" PRIu64, c->cfg->events_ttl_s);

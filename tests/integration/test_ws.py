@@ -97,3 +97,42 @@ def test_origin_check(api, stack):
 def test_ws_port_health(stack):
     r = requests.get(f"http://127.0.0.1:{stack.ports['ws']}/health", timeout=5)
     assert r.status_code == 200 and r.json() == {"status": "ok"}
+
+
+def test_events_reach_watchers_through_the_notification_stream(api, stack):
+    """The hub blocks on one stream of notifications (the job ids the worker adds after each event)
+    instead of on every watched stream: an event with its notification arrives at once; one whose
+    notification is missing (trimmed, or an older worker) still arrives by the periodic sweep."""
+    import signal
+    import subprocess
+    import time
+
+    def redis(*args):
+        subprocess.run(["redis-cli", "-p", str(stack.ports["redis"]), *args], check=True, capture_output=True)
+
+    stack.worker.signal(signal.SIGKILL)
+    stack.worker.proc.wait(10)
+    try:
+        sid = api.post({"language": "bash", "source_code": "echo real"}).json()["id"]
+        ws = websocket.create_connection(f"{stack.ws_url}/ws/submissions/{sid}", timeout=30)
+        try:
+            assert json.loads(ws.recv())["status"] == "QUEUED"
+
+            def event(text, notify):
+                redis("XADD", f"sentinel:events:{sid}", "*", "event", json.dumps({"type": "stdout", "data": text}))
+                if notify:
+                    redis("XADD", "sentinel:notify", "*", "id", sid)
+                t0 = time.monotonic()
+                m = json.loads(ws.recv())
+                assert m == {"type": "stdout", "data": text}, m
+                return time.monotonic() - t0
+
+            # Three in a row well inside the 5 s sweep: not the sweep by chance.
+            delays = [event(f"notified {i}\n", True) for i in range(3)]
+            assert max(delays) < 0.5, delays
+            assert event("swept\n", False) < 7, "an event without its notification waits for the sweep"
+        finally:
+            ws.close()
+    finally:
+        stack.start_worker()
+    assert api.wait_final(sid)["stdout"] == "real\n"
