@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The publisher: one thread that owns the RabbitMQ connection, publishes job ids as persistent
- * messages with publisher confirms, records confirmed ones in PostgreSQL (the outbox column), and
- * re-publishes submissions whose publish was never confirmed (the relay). */
+ * messages with publisher confirms, records confirmed ones in PostgreSQL (their outbox rows go),
+ * and re-publishes submissions whose publish was never confirmed (the relay). */
 #pragma once
 
 #include <stdbool.h>

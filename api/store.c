@@ -226,13 +226,16 @@ int store_insert(Store *s, const SubmissionRow *row)
         int err = 0;
         /* The cap counts the client's QUEUED and RUNNING rows (a partial index) in the same
          * statement: concurrent submissions of one client may pass it by the number of API
-         * threads at most. */
+         * threads at most. The outbox row is written by the same statement, so it exists exactly
+         * when the submission does; it yields one row per submission inserted. */
         _cleanup_pgresult_ PGresult *res = query_hot(s,
-                "INSERT INTO submissions (id, created_at, client, language, source_code, stdin, args,"
+                "WITH s AS ("
+                " INSERT INTO submissions (id, created_at, client, language, source_code, stdin, args,"
                 " expected_output, limits) SELECT $1, " CREATED_AT_PARAM(2) ", $3, $4, $5, $6, $7::jsonb,"
                 " $8, $9::jsonb WHERE $10::int = 0 OR (SELECT count(*) FROM (SELECT 1 FROM submissions"
                 "  WHERE client = $3 AND status IN ('QUEUED', 'RUNNING') LIMIT $10::int) AS active) < $10::int"
-                " ON CONFLICT DO NOTHING RETURNING 1",
+                " ON CONFLICT DO NOTHING RETURNING id, created_at)"
+                " INSERT INTO sentinel_outbox (id, created_at) SELECT id, created_at FROM s RETURNING 1",
                 (int)ELEMENTSOF(params), params, &err);
         if (!res)
                 return err;
@@ -378,10 +381,22 @@ int store_unpublished(Store *s, uint64_t older_ms, unsigned max, Uuid **ret_ids,
         snprintf(lim, sizeof lim, "%u", max);
         const char *params[] = {age, lim};
         int err = 0;
+        /* The outbox's oldest rows past the age, each with its submission's status. Those still
+         * QUEUED are published again; the others were delivered (a worker claimed them) and only
+         * their confirm was lost, so their rows go. Each pass takes `max` rows at most, whatever
+         * their status: a backlog of stale rows drains over a few passes. The plan is generic, so
+         * the status is a subquery per row and the delete goes by ctid (a row this statement read
+         * cannot be reused while it runs): neither may become a scan of a whole table, whatever the
+         * planner guesses `max` to be. */
         _cleanup_pgresult_ PGresult *res = query(s,
-                "SELECT id FROM submissions WHERE published_at IS NULL AND status = 'QUEUED'"
-                " AND created_at < now() - $1::bigint * interval '1 millisecond'"
-                " ORDER BY created_at LIMIT $2::int",
+                "WITH due AS MATERIALIZED ("
+                "  SELECT ctid AS tid, id, created_at, (SELECT s.status = 'QUEUED' FROM submissions s"
+                "    WHERE s.id = o.id AND s.created_at = o.created_at) AS queued"
+                "  FROM sentinel_outbox o WHERE created_at < now() - $1::bigint * interval '1 millisecond'"
+                "  ORDER BY created_at LIMIT $2::int),"
+                " delivered AS ("
+                "  DELETE FROM sentinel_outbox WHERE ctid = ANY (ARRAY(SELECT tid FROM due WHERE queued IS NOT TRUE)))"
+                " SELECT id FROM due WHERE queued ORDER BY created_at",
                 2, params, &err);
         if (!res)
                 return err;
@@ -404,8 +419,8 @@ int store_mark_published(Store *s, const Uuid *ids, size_t n)
 {
         if (n == 0)
                 return 0;
-        /* One statement for the batch: '{id,id,...}' as a uuid[] and the created_at bounds so that
-         * only the partitions concerned are scanned. */
+        /* One statement for the batch: '{id,id,...}' as a uuid[] and the created_at bounds, which
+         * narrow the scan of the outbox's key. */
         _cleanup_free_ char *arr = malloc(n * (UUID_STRING_LEN + 1) + 3);
         if (!arr)
                 return -ENOMEM;
@@ -428,10 +443,13 @@ int store_mark_published(Store *s, const Uuid *ids, size_t n)
         snprintf(his, sizeof his, "%" PRIu64, hi);
         const char *params[] = {arr, los, his};
         int err = 0;
+        /* The delete commits asynchronously (no WAL flush), like the worker's claim. Losing it to
+         * a database crash is harmless: the rows come back, and the relay deletes them again or,
+         * for jobs still QUEUED, publishes them once more (a worker skips a duplicate delivery). */
         _cleanup_pgresult_ PGresult *res = query_hot(s,
-                "UPDATE submissions SET published_at = now() WHERE id = ANY($1::uuid[])"
-                " AND created_at BETWEEN " CREATED_AT_PARAM(2) " AND " CREATED_AT_PARAM(3)
-                " AND published_at IS NULL",
+                "DELETE FROM sentinel_outbox USING (SELECT set_config('synchronous_commit', 'off', true))"
+                " AS async_commit WHERE id = ANY($1::uuid[])"
+                " AND created_at BETWEEN " CREATED_AT_PARAM(2) " AND " CREATED_AT_PARAM(3),
                 3, params, &err);
         return res ? 0 : err;
 }

@@ -38,8 +38,9 @@ typedef struct SubmissionRow {
         uint64_t max_active;          /* the client's queued-plus-running cap; 0 = none */
 } SubmissionRow;
 
-/* Returns 0 (also when the row exists already: a retried insert), -EDQUOT when the client has
- * max_active jobs queued or running, or an error as above. */
+/* Inserts the submission and its outbox row. Returns 0 (also when the row exists already: a
+ * retried insert), -EDQUOT when the client has max_active jobs queued or running, or an error as
+ * above. */
 int store_insert(Store *s, const SubmissionRow *row);
 
 /* The submission as the API returns it (JSON text, caller frees); *ret_final (may be NULL):
@@ -62,10 +63,12 @@ int store_key_list(Store *s, char **ret_text);
 /* SELECT 1 on a pooled connection. */
 int store_ping(Store *s);
 
-/* Outbox: ids of QUEUED rows not confirmed published for older_ms, oldest first, at most `max`.
- * *ret_ids is an array of Uuid (caller frees). */
+/* The outbox (table sentinel_outbox: one row per submission whose publish RabbitMQ has not
+ * confirmed, written by store_insert). Reads its rows older than older_ms, oldest first, at most
+ * `max`: returns the ids of those whose submission is still QUEUED, and deletes the others
+ * (delivered already). *ret_ids is an array of Uuid (caller frees). */
 int store_unpublished(Store *s, uint64_t older_ms, unsigned max, Uuid **ret_ids, size_t *ret_n);
-/* Marks rows confirmed published. */
+/* Marks submissions confirmed published: deletes their outbox rows. */
 int store_mark_published(Store *s, const Uuid *ids, size_t n);
 
 /* The instant a UUIDv7 names, as the "created_at" partition key parameter (milliseconds). */

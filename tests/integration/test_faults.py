@@ -2,10 +2,12 @@
 """Faults: a worker killed mid-job, dependencies going away and coming back."""
 import concurrent.futures
 import json
+import os
 import signal
 import subprocess
 import threading
 import time
+import uuid
 
 import pytest
 import requests
@@ -204,6 +206,103 @@ def test_rabbitmq_restart_during_a_burst_loses_and_repeats_nothing(api, stack):
         d = api.wait_final(i, 300)
         assert d["status"] == "ACCEPTED" and d["stdout"] == f"{k}\n", d
     assert_ran_once(stack, accepted.values())
+
+
+def in_outbox(stack, sid):
+    return psql(stack, f"SELECT count(*) FROM sentinel_outbox WHERE id = '{sid}'").strip() == "1"
+
+
+def wait_out_of_outbox(stack, sid, timeout):
+    deadline = time.monotonic() + timeout
+    while in_outbox(stack, sid):
+        assert time.monotonic() < deadline, f"{sid} still in sentinel_outbox after {timeout} s"
+        time.sleep(0.1)
+
+
+def test_outbox_row_written_with_the_submission_and_deleted_on_confirm(api, stack):
+    """The insert writes the outbox row; RabbitMQ's confirm deletes it. The job stays QUEUED (no
+    worker), and the relay never deletes the row of a QUEUED job, so only the confirm can have."""
+    stack.worker.signal(signal.SIGKILL)
+    stack.worker.proc.wait(10)
+    try:
+        sid = api.post({"language": "python", "source_code": "print('confirmed')\n"}).json()["id"]
+        wait_out_of_outbox(stack, sid, 15)
+        assert api.get(f"/api/v1/submissions/{sid}").json()["status"] == "QUEUED"
+    finally:
+        stack.start_worker()
+    d = api.wait_final(sid, 60)
+    assert d["status"] == "ACCEPTED" and d["stdout"] == "confirmed\n", d
+    assert_ran_once(stack, [sid])
+
+
+def test_accepted_while_rabbitmq_is_down_runs_from_the_outbox(api, stack):
+    """With the broker down, the row waits in the outbox past the relay's age; when the broker is
+    back, the relay publishes it, the job runs once, and the confirm empties the outbox."""
+    stack.services("stop", "rabbitmq")
+    try:
+        deadline = time.monotonic() + 40
+        while api.get("/ready").status_code != 503:
+            assert time.monotonic() < deadline, "/ready did not notice RabbitMQ going away"
+            time.sleep(0.2)
+        r = api.post({"language": "python", "source_code": "print('relayed')\n"})
+        assert r.status_code == 202, r.text
+        sid = r.json()["id"]
+        assert in_outbox(stack, sid)
+        time.sleep(3)  # past SENTINEL_RELAY_AGE_MS (2 s): still there, nothing could publish it
+        assert in_outbox(stack, sid)
+        assert api.get(f"/api/v1/submissions/{sid}").json()["status"] == "QUEUED"
+    finally:
+        stack.services("start", "rabbitmq")
+    wait_http(stack.url + "/ready", 60)
+    d = api.wait_final(sid, 90)
+    assert d["status"] == "ACCEPTED" and d["stdout"] == "relayed\n", d
+    wait_out_of_outbox(stack, sid, 15)
+    assert_ran_once(stack, [sid])
+
+
+def test_relay_drops_outbox_rows_of_delivered_jobs(api, stack):
+    """An outbox row whose confirm was lost (put back by hand) while its job is final already:
+    the relay deletes it and the job is not run again."""
+    r = api.post({"language": "python", "source_code": "print('once')\n"}, params={"wait": "true"})
+    assert r.status_code == 200 and r.json()["status"] == "ACCEPTED", r.text
+    sid = r.json()["id"]
+    wait_out_of_outbox(stack, sid, 15)
+    psql(stack, f"INSERT INTO sentinel_outbox (id, created_at) SELECT id, created_at FROM submissions"
+                f" WHERE id = '{sid}'")
+    assert in_outbox(stack, sid)
+    wait_out_of_outbox(stack, sid, 15)
+    assert api.get(f"/api/v1/submissions/{sid}").json()["stdout"] == "once\n"
+    assert_ran_once(stack, [sid])
+
+
+def uuid7(ms):
+    """A UUIDv7 naming the instant ms, as sentinel-api makes a submission's id."""
+    b = bytearray(ms.to_bytes(6, "big") + os.urandom(10))
+    b[6] = 0x70 | b[6] & 0x0f
+    b[8] = 0x80 | b[8] & 0x3f
+    return str(uuid.UUID(bytes=bytes(b)))
+
+
+def test_recovery_recipe_republishes_queued_rows_without_a_message(api, stack):
+    """docs/OPERATIONS.md after losing RabbitMQ's data: a QUEUED row whose message is gone runs
+    once the recipe has put it back in the outbox."""
+    r = api.post({"language": "python", "source_code": "print('model')\n"}, params={"wait": "true"})
+    assert r.status_code == 200, r.text
+    model = r.json()["id"]
+    ms = int(time.time() * 1000) - 60_000  # a minute old, as such rows would be
+    sid = uuid7(ms)
+    # The row alone: committed, QUEUED, never published, not in the outbox.
+    psql(stack, f"INSERT INTO submissions (id, created_at, client, language, source_code, limits)"
+                f" SELECT '{sid}', timestamptz 'epoch' + {ms} * interval '1 millisecond', client, language,"
+                f" 'print(6 * 7)', limits FROM submissions WHERE id = '{model}'")
+    time.sleep(3)
+    assert api.get(f"/api/v1/submissions/{sid}").json()["status"] == "QUEUED"
+    psql(stack, "INSERT INTO sentinel_outbox (id, created_at) SELECT id, created_at FROM submissions"
+                " WHERE status = 'QUEUED' ON CONFLICT DO NOTHING;")
+    d = api.wait_final(sid, 60)
+    assert d["status"] == "ACCEPTED" and d["stdout"] == "42\n", d
+    wait_out_of_outbox(stack, sid, 15)
+    assert_ran_once(stack, [sid])
 
 
 def post_waiting(api, code):
