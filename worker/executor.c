@@ -513,7 +513,7 @@ static _noreturn_ void child_main(const Config *cfg, const char *policy_dir, uns
                 snprintf(report.message, sizeof report.message, "signalfd: %s", strerror(-r));
         if (r == 0) {
                 LauncherOptions lo = {.config = cfg, .slots = slots, .ro_mounts = policy_ro_mounts(c.policy),
-                        .adopt_cgroup = true};
+                        .adopt_cgroup = true, .trim_fork_mappings = true};
                 r = launcher_new(&lo, &c.launcher, report.message, sizeof report.message);
         }
         report.error = r;

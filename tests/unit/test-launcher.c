@@ -22,6 +22,7 @@
 #include "launcher.h"
 #include "policy.h"
 #include "sentinel-config.h"
+#include "spawn.h"
 
 #ifndef P_PIDFD
 #define P_PIDFD 3
@@ -434,6 +435,52 @@ static void free_while_running(Launcher *l, StepSpec *spec, unsigned s0, Box *bo
         CHECK(n_left == 0, "%zu sandbox processes left, first %d", n_left, n_left ? (int)left[0] : 0);
 }
 
+/* Counts the mappings in /proc/<pid>/maps whose path contains `what`. */
+static int count_mappings(pid_t pid, const char *what)
+{
+        char path[64], line[4096];
+        snprintf(path, sizeof path, "/proc/%d/maps", (int)pid);
+        _cleanup_fclose_ FILE *f = fopen(path, "re");
+        int n = 0;
+        while (f && fgets(line, sizeof line, f))
+                n += strstr(line, what) != NULL;
+        return n;
+}
+
+/* spawn_trim_fork_mappings(): a child (cloned without fork(3), as the launcher does) no longer maps
+ * the libraries, but still maps libc; the parent keeps them all. In a child process of the test,
+ * since it changes what every later fork of the caller gets. */
+static void test_trim_fork_mappings(void)
+{
+        pid_t pid = fork();
+        if (pid == 0) {
+                pid_t me = getpid();
+                CHECK(count_mappings(me, "libjansson") > 0, "the test links libjansson: it must be mapped");
+                int n = spawn_trim_fork_mappings();
+                CHECK(n > 0, "spawn_trim_fork_mappings: %d", n);
+                int sync[2];
+                if (pipe(sync) < 0)
+                        _exit(1);
+                pid_t c = (pid_t)syscall(SYS_clone, SIGCHLD, 0, NULL, NULL, 0);
+                if (c == 0) {
+                        char b;
+                        close(sync[1]);
+                        _exit(read(sync[0], &b, 1) < 0); /* waits until the parent has looked */
+                }
+                CHECK(count_mappings(c, "libjansson") == 0 && count_mappings(c, "libseccomp") == 0,
+                        "the child still maps libjansson (%d) or libseccomp (%d)", count_mappings(c, "libjansson"),
+                        count_mappings(c, "libseccomp"));
+                CHECK(count_mappings(c, "libc.so") > 0, "the child must keep libc");
+                CHECK(count_mappings(me, "libjansson") > 0, "the parent must keep its libraries");
+                close(sync[1]);
+                waitpid(c, NULL, 0);
+                _exit(0);
+        }
+        int st;
+        waitpid(pid, &st, 0);
+        CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the trim test's process ended with %#x", st);
+}
+
 int main(void)
 {
         /* Line buffered: forked children must not inherit unwritten output. */
@@ -455,6 +502,8 @@ int main(void)
                 printf("policy: %s\n", msg);
                 return 1;
         }
+        test_trim_fork_mappings();
+
         const SeccompProgram *run_profile = policy_profile(policy, "run");
         CHECK(run_profile != NULL, "no \"run\" seccomp profile in %s", dir);
 

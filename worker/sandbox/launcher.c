@@ -25,6 +25,7 @@
 
 #include "cgroup.h"
 #include "cleanup.h"
+#include "log.h"
 #include "netns.h"
 #include "spawn.h"
 
@@ -238,6 +239,14 @@ int launcher_new(const LauncherOptions *opts, Launcher **ret, char *errbuf, size
                 snprintf(errbuf, errlen, "cannot read the host layout: %s", strerror(-r));
                 launcher_free(TAKE_PTR(l));
                 return r;
+        }
+
+        if (opts->trim_fork_mappings) {
+                r = spawn_trim_fork_mappings();
+                if (r < 0)
+                        log_warning("launcher: cannot trim what a sandbox inherits: %s", strerror(-r));
+                else
+                        log_debug("launcher: %d library mappings not copied into sandboxes", r);
         }
 
         l->devnull_fd = open("/dev/null", O_RDWR | O_CLOEXEC);

@@ -25,6 +25,7 @@ typedef struct LauncherOptions {
         bool fresh_netns;        /* a new network namespace per run instead of the pooled one */
         const char *const *ro_mounts; /* every ro_mount the policy's languages use (mount points) */
         bool adopt_cgroup;       /* a service's delegated cgroup: see CgroupOptions.adopt_own */
+        bool trim_fork_mappings; /* a process that forks only sandboxes: see spawn_trim_fork_mappings() */
 } LauncherOptions;
 
 /* One sandboxed step (a compile or a run). */

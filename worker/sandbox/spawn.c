@@ -7,12 +7,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/capability.h>
+#include <link.h>
 #include <linux/seccomp.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -150,6 +152,67 @@ int spawn_prepare_etc(const char *path, uid_t uid, gid_t gid, const char *const 
                         return -errno;
         }
         return 0;
+}
+
+/* Whether the main program was linked with -z now: then no call in a child goes through the lazy
+ * binding resolver. */
+static int main_program_bind_now(struct dl_phdr_info *info, size_t size, void *data)
+{
+        (void)size;
+        bool *now = data;
+        for (ElfW(Half) i = 0; i < info->dlpi_phnum; i++) {
+                if (info->dlpi_phdr[i].p_type != PT_DYNAMIC)
+                        continue;
+                for (const ElfW(Dyn) *d = (const ElfW(Dyn) *)(info->dlpi_addr + info->dlpi_phdr[i].p_vaddr);
+                        d->d_tag != DT_NULL; d++)
+                        if ((d->d_tag == DT_FLAGS && (d->d_un.d_val & DF_BIND_NOW)) ||
+                            (d->d_tag == DT_FLAGS_1 && (d->d_un.d_val & DF_1_NOW)))
+                                *now = true;
+        }
+        return 1; /* the first object is the main program: stop */
+}
+
+static bool is_kept_library(const char *path)
+{
+        const char *base = strrchr(path, '/');
+        base = base ? base + 1 : path;
+        /* What the child runs: libc, the loader, and in a sanitizer build the sanitizer's runtime
+         * (instrumented code calls into it). */
+        static const char *const kept[] = {"libc.so", "ld-linux", "libasan", "libubsan", "liblsan", "libtsan",
+                "libclang_rt"};
+        for (size_t i = 0; i < ELEMENTSOF(kept); i++)
+                if (strncmp(base, kept[i], strlen(kept[i])) == 0)
+                        return true;
+        return false;
+}
+
+int spawn_trim_fork_mappings(void)
+{
+        bool now = false;
+        dl_iterate_phdr(main_program_bind_now, &now);
+        if (!now)
+                return 0;
+        _cleanup_fclose_ FILE *f = fopen("/proc/self/maps", "re");
+        if (!f)
+                return -errno;
+        char line[4096];
+        int n = 0;
+        while (fgets(line, sizeof line, f)) {
+                unsigned long lo, hi;
+                int path_at = 0;
+                if (sscanf(line, "%lx-%lx %*s %*s %*s %*s %n", &lo, &hi, &path_at) < 2 || path_at == 0)
+                        continue;
+                char *path = line + path_at;
+                path[strcspn(path, "\n")] = '\0';
+                /* Shared libraries only: never the program itself, anonymous memory, the heap,
+                 * the stack or a memfd. */
+                if (path[0] != '/' || !strstr(path, ".so") || strstr(path, "(deleted)") || is_kept_library(path))
+                        continue;
+                if (madvise((void *)lo, hi - lo, MADV_DONTFORK) < 0)
+                        return -errno;
+                n++;
+        }
+        return n;
 }
 
 /* ---- child side ---------------------------------------------------------------------------- */
