@@ -232,12 +232,19 @@ static bool client_gone(Request *rq)
 static void *wait_timer_main(void *arg)
 {
         Server *srv = arg;
+        uint64_t next_peek = 0;
         pthread_mutex_lock(&srv->wait_lock);
         for (;;) {
-                uint64_t now = now_monotonic_ms(), next = now + 1000;
+                /* Every new waiter wakes us (its deadline may come first); the sockets are peeked
+                 * at once a second only, not on each of those wake-ups (a syscall per waiter). */
+                uint64_t now = now_monotonic_ms();
+                bool peek = now >= next_peek;
+                if (peek)
+                        next_peek = now + 1000;
+                uint64_t next = next_peek;
                 for (Request *rq = srv->waiters, *n; rq; rq = n) {
                         n = rq->wait_next;
-                        if (srv->stopping || rq->deadline_ms <= now || client_gone(rq)) {
+                        if (srv->stopping || rq->deadline_ms <= now || (peek && client_gone(rq))) {
                                 rq->timed_out = true;
                                 waiter_resume(srv, rq);
                         } else
