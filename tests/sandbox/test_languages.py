@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 # Sentinel sandbox suite: every language runs, and the verdicts, limits and CLI behave as documented.
 import json
+import os
 import re
 
 import pytest
@@ -45,6 +46,23 @@ def test_stdin_passthrough():
     rc, d = run("python", "import sys\nsys.stdout.write(sys.stdin.read())\n", stdin=data)
     assert d["status"] == "ACCEPTED", describe(d)
     assert d["stdout"] == data
+
+
+def test_loader_cache_and_locale_aliases_are_there():
+    """The sandbox's /etc shows the host's loader cache (else ld.so probes a dozen directories for
+    each library a program links) and locale.alias (/usr/share/locale/locale.alias links to it),
+    read-only, and nothing else of the host's /etc."""
+    src = ("import os\n"
+           "print(sorted(os.listdir('/etc')))\n"
+           "print(len(open('/etc/ld.so.cache', 'rb').read()))\n"
+           "try:\n    open('/etc/ld.so.cache', 'ab')\nexcept OSError as e:\n    print('ro', e.errno)\n")
+    rc, d = run("python", src)
+    assert d["status"] == "ACCEPTED", describe(d)
+    listing, size, ro = d["stdout"].splitlines()[:3]
+    assert "'ld.so.cache'" in listing and "'locale.alias'" in listing, listing
+    assert "shadow" not in listing and "hostname" not in listing, listing
+    assert int(size) == os.path.getsize("/etc/ld.so.cache")
+    assert ro.startswith("ro "), d["stdout"]
 
 
 def test_exit_code():

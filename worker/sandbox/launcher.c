@@ -153,16 +153,50 @@ static int setup_runtime(Launcher *l, const char *dir, char *errbuf, size_t errl
                 return r;
         }
         if (mkdir(l->etc_path, 0755) < 0 ||
-                mount("sentinel-etc", l->etc_path, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=256k,mode=0755") < 0) {
+                mount("sentinel-etc", l->etc_path, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=1m,mode=0755") < 0) {
                 snprintf(errbuf, errlen, "cannot prepare the sandbox /etc: %s", strerror(errno));
                 return -errno;
         }
         return 0;
 }
 
+/* Host files every slot's /etc shows, copied once and hard-linked into each slot: the loader's
+ * cache (without it ld.so probes a dozen directories for each library a program links) and the
+ * locale aliases (/usr/share/locale/locale.alias links to /etc). */
+static const char *const shared_etc_files[] = {"ld.so.cache", "locale.alias", NULL};
+
+static int copy_host_etc_file(const char *name, int dir_fd)
+{
+        char src[64];
+        snprintf(src, sizeof src, "/etc/%s", name);
+        _cleanup_close_ int in = open(src, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (in < 0)
+                return errno == ENOENT ? 0 : -errno; /* optional */
+        _cleanup_close_ int out = openat(dir_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        if (out < 0)
+                return -errno;
+        char buf[16384];
+        ssize_t n;
+        while ((n = RETRY_EINTR(read(in, buf, sizeof buf))) > 0)
+                if (write(out, buf, (size_t)n) != n)
+                        return -EIO;
+        return n < 0 ? -errno : 0;
+}
+
 /* Fills each slot's /etc, then makes them all read-only. */
 static int setup_slot_etc(Launcher *l, const char *const *mountpoints)
 {
+        _cleanup_close_ int etc_fd = open(l->etc_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (etc_fd < 0 || mkdirat(etc_fd, "shared", 0755) < 0)
+                return -errno;
+        _cleanup_close_ int shared_fd = openat(etc_fd, "shared", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (shared_fd < 0)
+                return -errno;
+        for (const char *const *f = shared_etc_files; *f; f++) {
+                int r = copy_host_etc_file(*f, shared_fd);
+                if (r < 0)
+                        return r;
+        }
         for (unsigned i = 0; i < l->n_slots; i++) {
                 Slot *s = &l->slots[i];
                 snprintf(s->etc_path, sizeof s->etc_path, "%s/%u", l->etc_path, i);
@@ -171,6 +205,12 @@ static int setup_slot_etc(Launcher *l, const char *const *mountpoints)
                 int r = spawn_prepare_etc(s->etc_path, s->uid, s->uid, mountpoints);
                 if (r < 0)
                         return r;
+                _cleanup_close_ int slot_fd = open(s->etc_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                if (slot_fd < 0)
+                        return -errno;
+                for (const char *const *f = shared_etc_files; *f; f++)
+                        if (linkat(shared_fd, *f, slot_fd, *f, 0) < 0 && errno != ENOENT)
+                                return -errno;
         }
         if (mount(NULL, l->etc_path, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
                     NULL) < 0)
