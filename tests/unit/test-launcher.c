@@ -481,6 +481,25 @@ static void test_trim_fork_mappings(void)
         CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the trim test's process ended with %#x", st);
 }
 
+/* A launcher with many slots (a big host's default: one per CPU) starts: every slot's /etc fits
+ * in the /etc tmpfs. In a child process: a launcher takes this process's mount namespace. */
+static void test_many_slots(const Config *cfg, const char *const *ro_mounts)
+{
+        pid_t pid = fork();
+        if (pid == 0) {
+                char msg[1024] = "";
+                Launcher *l = NULL;
+                LauncherOptions lo = {.config = cfg, .slots = 96, .ro_mounts = ro_mounts};
+                int r = launcher_new(&lo, &l, msg, sizeof msg);
+                CHECK(r == 0, "launcher_new with 96 slots: %s (%s)", strerror(-r), msg);
+                launcher_free(l);
+                _exit(0);
+        }
+        int st;
+        waitpid(pid, &st, 0);
+        CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the many-slots test's process ended with %#x", st);
+}
+
 int main(void)
 {
         /* Line buffered: forked children must not inherit unwritten output. */
@@ -503,6 +522,7 @@ int main(void)
                 return 1;
         }
         test_trim_fork_mappings();
+        test_many_slots(&cfg, policy_ro_mounts(policy));
 
         const SeccompProgram *run_profile = policy_profile(policy, "run");
         CHECK(run_profile != NULL, "no \"run\" seccomp profile in %s", dir);

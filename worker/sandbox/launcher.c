@@ -118,6 +118,8 @@ static bool process_is_single_threaded(void)
         return true;
 }
 
+#define SHARED_ETC_MAX_KB 512u /* each host file the slots' /etc share */
+
 /* A private mount namespace with a tmpfs runtime directory: boxes are mounted there, invisible to
  * the host and gone when we are. */
 static int setup_runtime(Launcher *l, const char *dir, char *errbuf, size_t errlen)
@@ -152,8 +154,11 @@ static int setup_runtime(Launcher *l, const char *dir, char *errbuf, size_t errl
                 snprintf(errbuf, errlen, "cannot prepare the sandbox /dev: %s", strerror(-r));
                 return r;
         }
+        /* Room for the shared host files and, per slot, a page for each of its few small files. */
+        char opts[64];
+        snprintf(opts, sizeof opts, "size=%uk,mode=0755", SHARED_ETC_MAX_KB * 2 + l->n_slots * 64);
         if (mkdir(l->etc_path, 0755) < 0 ||
-                mount("sentinel-etc", l->etc_path, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=1m,mode=0755") < 0) {
+                mount("sentinel-etc", l->etc_path, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, opts) < 0) {
                 snprintf(errbuf, errlen, "cannot prepare the sandbox /etc: %s", strerror(errno));
                 return -errno;
         }
@@ -165,13 +170,22 @@ static int setup_runtime(Launcher *l, const char *dir, char *errbuf, size_t errl
  * locale aliases (/usr/share/locale/locale.alias links to /etc). */
 static const char *const shared_etc_files[] = {"ld.so.cache", "locale.alias", NULL};
 
+/* Optional: a file that is missing, not a regular file or larger than this is left out. */
 static int copy_host_etc_file(const char *name, int dir_fd)
 {
         char src[64];
         snprintf(src, sizeof src, "/etc/%s", name);
         _cleanup_close_ int in = open(src, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
         if (in < 0)
-                return errno == ENOENT ? 0 : -errno; /* optional */
+                return errno == ENOENT || errno == ELOOP ? 0 : -errno;
+        struct stat st;
+        if (fstat(in, &st) < 0)
+                return -errno;
+        if (!S_ISREG(st.st_mode) || st.st_size > (off_t)SHARED_ETC_MAX_KB * 1024) {
+                log_warning("launcher: %s left out of the sandbox /etc (not a regular file of at most %u KiB)", src,
+                        SHARED_ETC_MAX_KB);
+                return 0;
+        }
         _cleanup_close_ int out = openat(dir_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
         if (out < 0)
                 return -errno;
