@@ -195,7 +195,8 @@ void request_wait(Request *rq, char *accepted_owned)
                 srv->waiters->wait_prev = rq;
         srv->waiters = rq;
         MHD_suspend_connection(rq->conn);
-        pthread_cond_signal(&srv->wait_cond);
+        if (rq->deadline_ms < srv->wait_wake_ms)
+                pthread_cond_signal(&srv->wait_cond); /* it would sleep past this deadline */
         pthread_mutex_unlock(&srv->wait_lock);
 }
 
@@ -235,8 +236,8 @@ static void *wait_timer_main(void *arg)
         uint64_t next_peek = 0;
         pthread_mutex_lock(&srv->wait_lock);
         for (;;) {
-                /* Every new waiter wakes us (its deadline may come first); the sockets are peeked
-                 * at once a second only, not on each of those wake-ups (a syscall per waiter). */
+                /* A new waiter wakes us only when its deadline comes before our next wake-up; the
+                 * sockets are peeked at once a second, not on each wake-up (a syscall per waiter). */
                 uint64_t now = now_monotonic_ms();
                 bool peek = now >= next_peek;
                 if (peek)
@@ -263,6 +264,7 @@ static void *wait_timer_main(void *arg)
                 }
                 if (srv->stopping)
                         break;
+                srv->wait_wake_ms = next;
                 pthread_cond_timedwait(&srv->wait_cond, &srv->wait_lock, &ts);
         }
         pthread_mutex_unlock(&srv->wait_lock);

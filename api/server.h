@@ -50,6 +50,7 @@ struct Server {
         /* Suspended ?wait=true requests, by deadline order of arrival (all share one cap). */
         pthread_mutex_t wait_lock;
         pthread_cond_t wait_cond;
+        uint64_t wait_wake_ms; /* when the wait timer wakes next (under wait_lock) */
         Request *waiters;
         bool stopping;
         pthread_t wait_thread;

@@ -157,3 +157,20 @@ def test_bad_trusted_proxies_refused_at_start(stack):
     env = dict(stack.env(), SENTINEL_TRUSTED_PROXIES="10.0.0.0/8, ingress")
     r = subprocess.run([str(BUILD / "api" / "sentinel-api")], env=env, capture_output=True, text=True, timeout=30)
     assert r.returncode == 2 and 'SENTINEL_TRUSTED_PROXIES: "ingress"' in r.stderr, r
+
+
+def test_wait_cap_shorter_than_the_timer_tick_is_kept(api, stack):
+    """?wait=true answers 202 at SENTINEL_WAIT_MAX_MS even when that is shorter than the wait
+    timer's one-second tick: a new waiter whose deadline comes first wakes the timer."""
+    import time
+    p, url = stack.start_extra_api("sentinel-api-short-wait", SENTINEL_WAIT_MAX_MS=200)
+    try:
+        for _ in range(3):
+            t0 = time.monotonic()
+            r = requests.post(url + "/api/v1/submissions", params={"wait": "true"}, timeout=10,
+                              json={"language": "python", "source_code": "import time\ntime.sleep(3)\n"})
+            elapsed = time.monotonic() - t0
+            assert r.status_code == 202, r.text
+            assert 0.15 <= elapsed < 0.6, elapsed
+    finally:
+        assert p.stop() == 0, p.log()
