@@ -258,8 +258,8 @@ static void redis_send(Consumer *c)
                 redis_collect(c);
 }
 
-/* Queues one XADD and its notification (and for a final event an EXPIRE) on the pipeline. Returns whether the
- * commands went out; for a final event, whether Redis answered them all. */
+/* Queues one XADD, its notification and for a final event an EXPIRE on the pipeline. Returns
+ * whether the commands went out; for a final event, whether Redis answered them all. */
 static bool send_event(Consumer *c, const char *ids, const char *text, bool final)
 {
         redisContext *r = redis_get(c);

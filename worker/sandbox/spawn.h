@@ -81,13 +81,13 @@ int spawn_prepare_dev(const char *path);
 int spawn_prepare_etc(const char *path, uid_t uid, gid_t gid, const char *const *mountpoints);
 
 /* Marks the shared libraries this process maps, but for libc, the dynamic loader and a sanitizer's
- * runtime, as not to be
- * copied into children (MADV_DONTFORK): the sandbox child runs only our code and libc's, and
- * copying a long-lived worker's libpq, OpenSSL, Kerberos... at every clone (and tearing them down
- * when the sandbox init exits) is most of what makes the clone expensive. Only for a process that
- * forks nothing else through fork(3) (the libraries' atfork handlers would run in the child) and
- * whose binary is linked BIND_NOW (a lazily bound call in the child would search those libraries'
- * symbol tables); otherwise it does nothing. Returns the number of mappings marked, or -errno. */
+ * runtime, as not to be copied into children (MADV_DONTFORK): the sandbox child runs only our code
+ * and libc's, and copying a long-lived worker's libpq, OpenSSL, Kerberos... at every clone (and
+ * tearing them down when the sandbox init exits) is a large part of what a clone costs. Only for
+ * a process that forks nothing else through fork(3) (the libraries' atfork handlers would run in
+ * the child) and whose binary is linked BIND_NOW (a lazily bound call in the child would search
+ * those libraries' symbol tables); otherwise it does nothing. Returns the number of mappings
+ * marked, or -errno. */
 int spawn_trim_fork_mappings(void);
 
 /* Clones the sandbox init. Returns its pid (>0) and a pidfd in *ret_pidfd, or -errno. The child
