@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Unit test: the cgroup module's file protocol on fake v1/v2 trees, detection, and a live run. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -460,6 +461,66 @@ static void check_clone_into(CgroupSlot *s)
         }
 }
 
+/* A live cgroup file holds `want` (its trailing newline aside). */
+static bool live_file_is(const char *path, const char *want)
+{
+        _cleanup_free_ char *got = read_at("", path);
+        if (got)
+                got[strcspn(got, "\n")] = '\0';
+        if (got && strcmp(got, want) == 0)
+                return true;
+        printf("  %s: got \"%s\", want \"%s\"\n", path, got ? got : "(missing)", want);
+        return false;
+}
+
+/* After a prepare and stats, fds of the slot's control files are open, cgroup.procs aside; another
+ * round opens no new ones. */
+static size_t count_slot_file_fds(void)
+{
+        size_t n = 0;
+        DIR *d = opendir("/proc/self/fd");
+        if (!d)
+                return 0;
+        for (struct dirent *e; (e = readdir(d));) {
+                char link[512], path[300];
+                snprintf(path, sizeof path, "/proc/self/fd/%s", e->d_name);
+                ssize_t k = readlink(path, link, sizeof link - 1);
+                if (k <= 0)
+                        continue;
+                link[k] = '\0';
+                const char *slot = strstr(link, "/slot-0/");
+                if (slot && !strstr(slot, "cgroup.procs") && !strstr(slot, "cgroup.events") && !strstr(slot, "memory.peak"))
+                        n++;
+        }
+        closedir(d);
+        return n;
+}
+
+static void check_kept_files(CgroupSlot *s, size_t n_hier)
+{
+        Limits lim = {.memory_kb = 64 * 1024, .pids = 16};
+        CgroupStats st;
+        CHECK(cgroup_slot_prepare(s, &lim) == 0 && cgroup_slot_stats(s, &st) == 0, "prepare and stats");
+        size_t kept = count_slot_file_fds();
+        /* v2: cpu.stat, memory.events, pids.events, memory.max, pids.max; v1 has more. */
+        CHECK(kept >= 5, "control files kept open: %zu (%zu hierarchies)", kept, n_hier);
+        CHECK(cgroup_slot_prepare(s, &lim) == 0 && cgroup_slot_stats(s, &st) == 0, "prepare and stats again");
+        CHECK(count_slot_file_fds() == kept, "no new fds: %zu, then %zu", kept, count_slot_file_fds());
+}
+
+/* A changed limit reaches its file, and so does the old one when it comes back. */
+static void check_limits_reach_files(CgroupSlot *s, bool v2, char *const *dirs)
+{
+        _cleanup_free_ char *f_mem = fmt("%s/slot-0/%s", dirs[0], v2 ? "memory.max" : "memory.limit_in_bytes");
+        _cleanup_free_ char *f_pids = fmt("%s/slot-0/pids.max", dirs[v2 ? 0 : 1]);
+        Limits lim = {.memory_kb = 64 * 1024, .pids = 16}, lower = {.memory_kb = 32 * 1024, .pids = 8};
+        CHECK(cgroup_slot_prepare(s, &lower) == 0, "prepare (lower limits)");
+        CHECK(live_file_is(f_mem, "33554432") && live_file_is(f_pids, "8"), "lower limits written");
+        CHECK(cgroup_slot_prepare(s, &lim) == 0, "prepare (the first limits again)");
+        CHECK(live_file_is(f_mem, "67108864") && live_file_is(f_pids, "16"), "first limits written again");
+        CHECK(cgroup_slot_prepare(s, &lim) == 0 && live_file_is(f_pids, "16"), "unchanged limits kept");
+}
+
 static void test_live(void)
 {
         if (geteuid() != 0) {
@@ -573,6 +634,11 @@ static void test_live(void)
                 (unsigned long long)st.memory_peak_kb);
         printf("live: spin run: cpu %llu us, peak %llu KiB\n", (unsigned long long)st.cpu_us,
                 (unsigned long long)st.memory_peak_kb);
+
+        /* The per-run control files stay open (no openat and close per access); limits still
+         * reach their files. */
+        check_kept_files(s, n_dirs);
+        check_limits_reach_files(s, cgroup_manager_version(m) == CGROUP_V2, dirs);
 
         /* kill: a sleeping child left in the slot. */
         r = cgroup_slot_prepare(s, &lim);

@@ -54,6 +54,16 @@ struct CgroupManager {
         CgroupSlot *slots; /* live slots, so free can remove them */
 };
 
+/* A control file the slot reads or writes on every run, kept open (see cg_slot_file()). */
+typedef struct CgroupSlotFile {
+        size_t hier;
+        const char *name; /* a string literal */
+        int flags;        /* O_RDONLY or O_WRONLY */
+        int fd;
+} CgroupSlotFile;
+
+#define CGROUP_SLOT_FILES_MAX 12
+
 struct CgroupSlot {
         CgroupManager *m;
         CgroupSlot *next;
@@ -62,6 +72,9 @@ struct CgroupSlot {
         int dir_fd[CGROUP_HIER_MAX];
         int procs_fd[CGROUP_HIER_MAX];
         bool used; /* prepared at least once */
+        CgroupSlotFile files[CGROUP_SLOT_FILES_MAX];
+        size_t n_files;
+        char pids_max[24]; /* last value written to pids.max, "" before the first */
 
         /* v2 */
         int peak_fd;   /* memory.peak, O_RDWR if the kernel may reset it per fd */
@@ -69,6 +82,7 @@ struct CgroupSlot {
 
         /* v1 */
         int64_t mem_limit; /* last value written to memory.limit_in_bytes, -1 unlimited */
+        bool memsw;        /* memory.memsw.* exist (swap accounting) */
 
         /* counters at prepare */
         uint64_t cpu_base;
@@ -96,6 +110,16 @@ int cg_kill_listed(const CgroupManager *m, int dirfd);
  * them, then itself. In fake mode regular files inside are unlinked first (a plain fs will not
  * rmdir a non-empty directory). */
 int cg_remove_tree(const CgroupManager *m, int dirfd, const char *name);
+/* Per-run control files of a slot (hier: CGROUP_HIER_*; name: a string literal), through fds kept
+ * open from first use until the slot's directories go: an openat and a close per access were ~18
+ * pairs per job on v1. Reading again from offset 0 renders a file afresh. In fake mode these are
+ * cg_write(), cg_read_u64() and cg_read_key() on the directory. Not for cgroup.procs: v1 serves an
+ * open cgroup.procs from a list cached for a second. */
+int cg_slot_write(CgroupSlot *s, size_t hier, const char *name, const char *value);
+int cg_slot_read_u64(CgroupSlot *s, size_t hier, const char *name, uint64_t *ret);
+int cg_slot_read_key(CgroupSlot *s, size_t hier, const char *name, const char *key, uint64_t *ret);
+/* Writes pids.max unless it already holds `value` (written by us since the slot was created). */
+int cg_slot_write_pids_max(CgroupSlot *s, size_t hier, const char *value);
 /* Removes and recreates the slot's directories, reopening its fds (the slot must be empty). */
 int cg_slot_recreate(CgroupSlot *s);
 /* Reads a whole fd from offset 0 into a NUL-terminated heap string. */

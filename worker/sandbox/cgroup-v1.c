@@ -26,7 +26,7 @@ static int v1_parent_setup(_unused_ CgroupManager *m)
 
 static bool has_memsw(const CgroupSlot *s)
 {
-        return s->m->fake || faccessat(s->dir_fd[MEM], "memory.memsw.limit_in_bytes", F_OK, 0) == 0;
+        return s->memsw;
 }
 
 static int v1_slot_setup(CgroupSlot *s)
@@ -34,6 +34,7 @@ static int v1_slot_setup(CgroupSlot *s)
         /* A new memory cgroup starts unlimited. Without swap accounting (no memsw files) the best
          * we can do against swapping is swappiness 0. */
         s->mem_limit = -1;
+        s->memsw = s->m->fake || faccessat(s->dir_fd[MEM], "memory.memsw.limit_in_bytes", F_OK, 0) == 0;
         if (!has_memsw(s)) {
                 int r = cg_write(s->m, s->dir_fd[MEM], "memory.swappiness", "0");
                 if (r < 0 && r != -ENOENT)
@@ -47,8 +48,8 @@ static int v1_slot_setup(CgroupSlot *s)
  * when lowering it goes last. */
 static int set_memory_limit(CgroupSlot *s, int64_t limit)
 {
-        const CgroupManager *m = s->m;
-        int dfd = s->dir_fd[MEM];
+        if (limit == s->mem_limit)
+                return 0; /* the limit of the last run, written by us */
         char buf[32];
         snprintf(buf, sizeof buf, "%" PRId64, limit);
 
@@ -57,15 +58,15 @@ static int set_memory_limit(CgroupSlot *s, int64_t limit)
         bool memsw = has_memsw(s);
         int r;
         if (want > now && memsw) {
-                r = cg_write(m, dfd, "memory.memsw.limit_in_bytes", buf);
+                r = cg_slot_write(s, MEM, "memory.memsw.limit_in_bytes", buf);
                 if (r < 0)
                         return r;
         }
-        r = cg_write(m, dfd, "memory.limit_in_bytes", buf);
+        r = cg_slot_write(s, MEM, "memory.limit_in_bytes", buf);
         if (r < 0)
                 return r;
         if (want <= now && memsw) {
-                r = cg_write(m, dfd, "memory.memsw.limit_in_bytes", buf);
+                r = cg_slot_write(s, MEM, "memory.memsw.limit_in_bytes", buf);
                 if (r < 0)
                         return r;
         }
@@ -75,7 +76,6 @@ static int set_memory_limit(CgroupSlot *s, int64_t limit)
 
 static int v1_slot_prepare(CgroupSlot *s, const Limits *limits)
 {
-        const CgroupManager *m = s->m;
         int r;
 
         int64_t limit = limits->memory_kb == 0 || limits->memory_kb > (uint64_t)INT64_MAX / 1024
@@ -84,11 +84,11 @@ static int v1_slot_prepare(CgroupSlot *s, const Limits *limits)
         r = set_memory_limit(s, limit);
         if (r < 0)
                 return r;
-        r = cg_write(m, s->dir_fd[MEM], "memory.max_usage_in_bytes", "0");
+        r = cg_slot_write(s, MEM, "memory.max_usage_in_bytes", "0");
         if (r < 0)
                 return r;
         if (has_memsw(s)) {
-                r = cg_write(m, s->dir_fd[MEM], "memory.memsw.max_usage_in_bytes", "0");
+                r = cg_slot_write(s, MEM, "memory.memsw.max_usage_in_bytes", "0");
                 if (r < 0)
                         return r;
         }
@@ -98,17 +98,17 @@ static int v1_slot_prepare(CgroupSlot *s, const Limits *limits)
                 snprintf(buf, sizeof buf, "max");
         else
                 snprintf(buf, sizeof buf, "%" PRIu64, limits->pids);
-        r = cg_write(m, s->dir_fd[PIDS], "pids.max", buf);
+        r = cg_slot_write_pids_max(s, PIDS, buf);
         if (r < 0)
                 return r;
 
-        r = cg_read_u64(m, s->dir_fd[CPUACCT], "cpuacct.usage", &s->cpu_base);
+        r = cg_slot_read_u64(s, CPUACCT, "cpuacct.usage", &s->cpu_base);
         if (r < 0)
                 return r;
-        r = cg_read_key(m, s->dir_fd[MEM], "memory.oom_control", "oom_kill", &s->oom_base);
+        r = cg_slot_read_key(s, MEM, "memory.oom_control", "oom_kill", &s->oom_base);
         if (r < 0)
                 return r;
-        r = cg_read_key(m, s->dir_fd[PIDS], "pids.events", "max", &s->pids_max_base);
+        r = cg_slot_read_key(s, PIDS, "pids.events", "max", &s->pids_max_base);
         if (r < 0 && r != -ENOENT)
                 return r;
         return 0;
@@ -117,7 +117,7 @@ static int v1_slot_prepare(CgroupSlot *s, const Limits *limits)
 static int v1_slot_cpu_us(CgroupSlot *s, uint64_t *ret)
 {
         uint64_t ns;
-        int r = cg_read_u64(s->m, s->dir_fd[CPUACCT], "cpuacct.usage", &ns);
+        int r = cg_slot_read_u64(s, CPUACCT, "cpuacct.usage", &ns);
         if (r < 0)
                 return r;
         *ret = ns > s->cpu_base ? (ns - s->cpu_base) / 1000 : 0;
@@ -126,22 +126,21 @@ static int v1_slot_cpu_us(CgroupSlot *s, uint64_t *ret)
 
 static int v1_slot_stats(CgroupSlot *s, CgroupStats *ret)
 {
-        const CgroupManager *m = s->m;
         CgroupStats st = {};
         int r = v1_slot_cpu_us(s, &st.cpu_us);
         if (r < 0)
                 return r;
         uint64_t v;
-        r = cg_read_u64(m, s->dir_fd[MEM], "memory.max_usage_in_bytes", &v);
+        r = cg_slot_read_u64(s, MEM, "memory.max_usage_in_bytes", &v);
         if (r < 0)
                 return r;
         st.memory_peak_kb = v / 1024;
         /* "oom_kill N" in memory.oom_control (4.13+): kills in this cgroup, not just OOM events. */
-        r = cg_read_key(m, s->dir_fd[MEM], "memory.oom_control", "oom_kill", &v);
+        r = cg_slot_read_key(s, MEM, "memory.oom_control", "oom_kill", &v);
         if (r < 0)
                 return r;
         st.oom_killed = v > s->oom_base;
-        r = cg_read_key(m, s->dir_fd[PIDS], "pids.events", "max", &v);
+        r = cg_slot_read_key(s, PIDS, "pids.events", "max", &v);
         if (r == 0)
                 st.pids_limited = v > s->pids_max_base;
         *ret = st;

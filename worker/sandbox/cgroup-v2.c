@@ -121,7 +121,6 @@ static bool reset_peak(CgroupSlot *s)
 
 static int v2_slot_prepare(CgroupSlot *s, const Limits *limits)
 {
-        const CgroupManager *m = s->m;
         int r;
 
         /* A slot never used is fresh: its peak is that of this run either way. */
@@ -131,24 +130,23 @@ static int v2_slot_prepare(CgroupSlot *s, const Limits *limits)
                         return r;
         }
 
-        int dfd = s->dir_fd[0];
         char buf[32];
         limit_string(limits->memory_kb, 1024, buf, sizeof buf);
-        r = cg_write(m, dfd, "memory.max", buf);
+        r = cg_slot_write(s, 0, "memory.max", buf);
         if (r < 0)
                 return r;
         limit_string(limits->pids, 1, buf, sizeof buf);
-        r = cg_write(m, dfd, "pids.max", buf);
+        r = cg_slot_write_pids_max(s, 0, buf);
         if (r < 0)
                 return r;
 
-        r = cg_read_key(m, dfd, "cpu.stat", "usage_usec", &s->cpu_base);
+        r = cg_slot_read_key(s, 0, "cpu.stat", "usage_usec", &s->cpu_base);
         if (r < 0)
                 return r;
-        r = cg_read_key(m, dfd, "memory.events", "oom_kill", &s->oom_base);
+        r = cg_slot_read_key(s, 0, "memory.events", "oom_kill", &s->oom_base);
         if (r < 0)
                 return r;
-        r = cg_read_key(m, dfd, "pids.events", "max", &s->pids_max_base);
+        r = cg_slot_read_key(s, 0, "pids.events", "max", &s->pids_max_base);
         if (r < 0 && r != -ENOENT)
                 return r;
         return 0;
@@ -157,7 +155,7 @@ static int v2_slot_prepare(CgroupSlot *s, const Limits *limits)
 static int v2_slot_cpu_us(CgroupSlot *s, uint64_t *ret)
 {
         uint64_t v;
-        int r = cg_read_key(s->m, s->dir_fd[0], "cpu.stat", "usage_usec", &v);
+        int r = cg_slot_read_key(s, 0, "cpu.stat", "usage_usec", &v);
         if (r < 0)
                 return r;
         *ret = v > s->cpu_base ? v - s->cpu_base : 0;
@@ -166,8 +164,6 @@ static int v2_slot_cpu_us(CgroupSlot *s, uint64_t *ret)
 
 static int v2_slot_stats(CgroupSlot *s, CgroupStats *ret)
 {
-        const CgroupManager *m = s->m;
-        int dfd = s->dir_fd[0];
         CgroupStats st = {};
         int r = v2_slot_cpu_us(s, &st.cpu_us);
         if (r < 0)
@@ -185,11 +181,11 @@ static int v2_slot_stats(CgroupSlot *s, CgroupStats *ret)
 
         /* memory.events, not .local: the slot is a leaf, so both agree, and this one is older. */
         uint64_t v;
-        r = cg_read_key(m, dfd, "memory.events", "oom_kill", &v);
+        r = cg_slot_read_key(s, 0, "memory.events", "oom_kill", &v);
         if (r < 0)
                 return r;
         st.oom_killed = v > s->oom_base;
-        r = cg_read_key(m, dfd, "pids.events", "max", &v);
+        r = cg_slot_read_key(s, 0, "pids.events", "max", &v);
         if (r == 0)
                 st.pids_limited = v > s->pids_max_base;
         *ret = st;

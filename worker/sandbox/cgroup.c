@@ -582,8 +582,82 @@ static void slot_close(CgroupSlot *s)
                 s->dir_fd[i] = safe_close(s->dir_fd[i]);
                 s->procs_fd[i] = safe_close(s->procs_fd[i]);
         }
+        for (size_t i = 0; i < s->n_files; i++)
+                safe_close(s->files[i].fd);
+        s->n_files = 0;
+        s->pids_max[0] = '\0'; /* a new directory starts at "max" */
         s->peak_fd = safe_close(s->peak_fd);
         s->events_fd = safe_close(s->events_fd);
+}
+
+/* The slot's fd of a per-run control file, opened on first use. Returns a borrowed fd or -errno. */
+static int cg_slot_file(CgroupSlot *s, size_t hier, const char *name, int flags)
+{
+        for (size_t i = 0; i < s->n_files; i++)
+                if (s->files[i].hier == hier && s->files[i].flags == flags && strcmp(s->files[i].name, name) == 0)
+                        return s->files[i].fd;
+        if (s->n_files >= ELEMENTSOF(s->files))
+                return -ENOBUFS; /* the backends use a fixed set of files: a bug, and tests see it */
+        int fd = openat(s->dir_fd[hier], name, flags | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0)
+                return -errno;
+        s->files[s->n_files++] = (CgroupSlotFile){.hier = hier, .name = name, .flags = flags, .fd = fd};
+        return fd;
+}
+
+int cg_slot_write(CgroupSlot *s, size_t hier, const char *name, const char *value)
+{
+        if (s->m->fake)
+                return cg_write(s->m, s->dir_fd[hier], name, value);
+        int fd = cg_slot_file(s, hier, name, O_WRONLY);
+        if (fd < 0)
+                return fd;
+        size_t len = strlen(value);
+        ssize_t n = RETRY_EINTR(pwrite(fd, value, len, 0));
+        if (n < 0)
+                return -errno;
+        return (size_t)n == len ? 0 : -EIO;
+}
+
+int cg_slot_write_pids_max(CgroupSlot *s, size_t hier, const char *value)
+{
+        if (strcmp(s->pids_max, value) == 0)
+                return 0;
+        int r = cg_slot_write(s, hier, "pids.max", value);
+        if (r < 0) {
+                s->pids_max[0] = '\0';
+                return r;
+        }
+        snprintf(s->pids_max, sizeof s->pids_max, "%s", value);
+        return 0;
+}
+
+int cg_slot_read_u64(CgroupSlot *s, size_t hier, const char *name, uint64_t *ret)
+{
+        if (s->m->fake)
+                return cg_read_u64(s->m, s->dir_fd[hier], name, ret);
+        int fd = cg_slot_file(s, hier, name, O_RDONLY);
+        if (fd < 0)
+                return fd;
+        _cleanup_free_ char *text = NULL;
+        int r = cg_read_fd(fd, &text);
+        if (r < 0)
+                return r;
+        return cg_parse_u64(text, ret);
+}
+
+int cg_slot_read_key(CgroupSlot *s, size_t hier, const char *name, const char *key, uint64_t *ret)
+{
+        if (s->m->fake)
+                return cg_read_key(s->m, s->dir_fd[hier], name, key, ret);
+        int fd = cg_slot_file(s, hier, name, O_RDONLY);
+        if (fd < 0)
+                return fd;
+        _cleanup_free_ char *text = NULL;
+        int r = cg_read_fd(fd, &text);
+        if (r < 0)
+                return r;
+        return keyed_value(text, key, ret);
 }
 
 /* Creates the slot's directories (replacing leftovers) and opens its fds. */
