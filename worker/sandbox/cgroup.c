@@ -632,32 +632,29 @@ int cg_slot_write_pids_max(CgroupSlot *s, size_t hier, const char *value)
         return 0;
 }
 
+/* The current text of a per-run control file (see cg_slot_file()). */
+static int cg_slot_read(CgroupSlot *s, size_t hier, const char *name, char **ret)
+{
+        int fd = cg_slot_file(s, hier, name, O_RDONLY);
+        return fd < 0 ? fd : cg_read_fd(fd, ret);
+}
+
 int cg_slot_read_u64(CgroupSlot *s, size_t hier, const char *name, uint64_t *ret)
 {
         if (s->m->fake)
                 return cg_read_u64(s->m, s->dir_fd[hier], name, ret);
-        int fd = cg_slot_file(s, hier, name, O_RDONLY);
-        if (fd < 0)
-                return fd;
         _cleanup_free_ char *text = NULL;
-        int r = cg_read_fd(fd, &text);
-        if (r < 0)
-                return r;
-        return cg_parse_u64(text, ret);
+        int r = cg_slot_read(s, hier, name, &text);
+        return r < 0 ? r : cg_parse_u64(text, ret);
 }
 
 int cg_slot_read_key(CgroupSlot *s, size_t hier, const char *name, const char *key, uint64_t *ret)
 {
         if (s->m->fake)
                 return cg_read_key(s->m, s->dir_fd[hier], name, key, ret);
-        int fd = cg_slot_file(s, hier, name, O_RDONLY);
-        if (fd < 0)
-                return fd;
         _cleanup_free_ char *text = NULL;
-        int r = cg_read_fd(fd, &text);
-        if (r < 0)
-                return r;
-        return keyed_value(text, key, ret);
+        int r = cg_slot_read(s, hier, name, &text);
+        return r < 0 ? r : keyed_value(text, key, ret);
 }
 
 /* Creates the slot's directories (replacing leftovers) and opens its fds. */
