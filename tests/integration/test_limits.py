@@ -46,26 +46,33 @@ def extra_api(stack):
 def keys(stack, api):
     """Creates API keys by name with `sentinel-api keys create`; revokes them afterwards and waits
     until the suite's API is open again."""
-    made = []
+    made = []  # (name, key)
 
     def create(name):
         out = stack.sentinel_api("keys", "create", name).stdout
         key = re.search(r"^key\s+(snk_\S+)$", out, re.M).group(1)
-        made.append(name)
+        made.append((name, key))
         return key
 
+    def answers(url, code, key=None):
+        headers = {"Authorization": f"Bearer {key}"} if key else None
+        return requests.get(url + "/api/v1/languages", headers=headers, timeout=10).status_code == code
+
     def wait_open(expect, url=None):
-        """Waits until the API at url (default: the suite's) has (re-)read the keys."""
+        """Waits until the API at url (default: the suite's) has (re-)read the keys: it answers
+        `expect` without a key and, with keys on (401), takes every key made so far (a refresh
+        between two creations loads only the first; reads are not rate-limited)."""
+        url = url or api.url
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
-            if requests.get((url or api.url) + "/api/v1/languages", timeout=10).status_code == expect:
+            if answers(url, expect) and (expect != 401 or all(answers(url, 200, k) for _, k in made)):
                 return
             time.sleep(0.05)
-        raise TimeoutError(f"/api/v1/languages never answered {expect}")
+        raise TimeoutError(f"/api/v1/languages never answered {expect} (or refused a key)")
 
     create.wait = wait_open
     yield create
-    for name in made:
+    for name, _ in made:
         stack.sentinel_api("keys", "revoke", name, check=False)
     wait_open(200)
 
