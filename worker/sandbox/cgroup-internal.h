@@ -59,7 +59,8 @@ typedef struct CgroupSlotFile {
         size_t hier;
         const char *name; /* a string literal */
         int flags;        /* O_RDONLY or O_WRONLY */
-        int fd;
+        int fd;           /* -1 until first used (always in fake mode) */
+        char value[24];   /* a setting: the value cg_slot_set() last wrote, "" if unknown */
 } CgroupSlotFile;
 
 #define CGROUP_SLOT_FILES_MAX 12
@@ -74,7 +75,6 @@ struct CgroupSlot {
         bool used; /* prepared at least once */
         CgroupSlotFile files[CGROUP_SLOT_FILES_MAX];
         size_t n_files;
-        char pids_max[24]; /* last value written to pids.max, "" before the first */
 
         /* v2 */
         int peak_fd;   /* memory.peak, O_RDWR if the kernel may reset it per fd */
@@ -118,8 +118,9 @@ int cg_remove_tree(const CgroupManager *m, int dirfd, const char *name);
 int cg_slot_write(CgroupSlot *s, size_t hier, const char *name, const char *value);
 int cg_slot_read_u64(CgroupSlot *s, size_t hier, const char *name, uint64_t *ret);
 int cg_slot_read_key(CgroupSlot *s, size_t hier, const char *name, const char *key, uint64_t *ret);
-/* Writes pids.max unless it already holds `value` (written by us since the slot was created). */
-int cg_slot_write_pids_max(CgroupSlot *s, size_t hier, const char *value);
+/* A setting (a limit): written unless the file already holds `value`, written by us since the
+ * slot's directories were created. cg_slot_write() is for actions (a counter's reset). */
+int cg_slot_set(CgroupSlot *s, size_t hier, const char *name, const char *value);
 /* Removes and recreates the slot's directories, reopening its fds (the slot must be empty). */
 int cg_slot_recreate(CgroupSlot *s);
 /* Reads a whole fd from offset 0 into a NUL-terminated heap string. */

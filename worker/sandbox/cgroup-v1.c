@@ -48,8 +48,6 @@ static int v1_slot_setup(CgroupSlot *s)
  * when lowering it goes last. */
 static int set_memory_limit(CgroupSlot *s, int64_t limit)
 {
-        if (limit == s->mem_limit)
-                return 0; /* the limit of the last run, written by us */
         char buf[32];
         snprintf(buf, sizeof buf, "%" PRId64, limit);
 
@@ -58,15 +56,15 @@ static int set_memory_limit(CgroupSlot *s, int64_t limit)
         bool memsw = has_memsw(s);
         int r;
         if (want > now && memsw) {
-                r = cg_slot_write(s, MEM, "memory.memsw.limit_in_bytes", buf);
+                r = cg_slot_set(s, MEM, "memory.memsw.limit_in_bytes", buf);
                 if (r < 0)
                         return r;
         }
-        r = cg_slot_write(s, MEM, "memory.limit_in_bytes", buf);
+        r = cg_slot_set(s, MEM, "memory.limit_in_bytes", buf);
         if (r < 0)
                 return r;
         if (want <= now && memsw) {
-                r = cg_slot_write(s, MEM, "memory.memsw.limit_in_bytes", buf);
+                r = cg_slot_set(s, MEM, "memory.memsw.limit_in_bytes", buf);
                 if (r < 0)
                         return r;
         }
@@ -98,7 +96,7 @@ static int v1_slot_prepare(CgroupSlot *s, const Limits *limits)
                 snprintf(buf, sizeof buf, "max");
         else
                 snprintf(buf, sizeof buf, "%" PRIu64, limits->pids);
-        r = cg_slot_write_pids_max(s, PIDS, buf);
+        r = cg_slot_set(s, PIDS, "pids.max", buf);
         if (r < 0)
                 return r;
 

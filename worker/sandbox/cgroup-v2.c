@@ -132,11 +132,11 @@ static int v2_slot_prepare(CgroupSlot *s, const Limits *limits)
 
         char buf[32];
         limit_string(limits->memory_kb, 1024, buf, sizeof buf);
-        r = cg_slot_write(s, 0, "memory.max", buf);
+        r = cg_slot_set(s, 0, "memory.max", buf);
         if (r < 0)
                 return r;
         limit_string(limits->pids, 1, buf, sizeof buf);
-        r = cg_slot_write_pids_max(s, 0, buf);
+        r = cg_slot_set(s, 0, "pids.max", buf);
         if (r < 0)
                 return r;
 

@@ -584,25 +584,35 @@ static void slot_close(CgroupSlot *s)
         }
         for (size_t i = 0; i < s->n_files; i++)
                 safe_close(s->files[i].fd);
-        s->n_files = 0;
-        s->pids_max[0] = '\0'; /* a new directory starts at "max" */
+        s->n_files = 0; /* and the values written: a new directory has its defaults */
         s->peak_fd = safe_close(s->peak_fd);
         s->events_fd = safe_close(s->events_fd);
+}
+
+/* The slot's entry for a per-run control file, added on first use (its fd is opened lazily). */
+static CgroupSlotFile *slot_entry(CgroupSlot *s, size_t hier, const char *name, int flags)
+{
+        for (size_t i = 0; i < s->n_files; i++)
+                if (s->files[i].hier == hier && s->files[i].flags == flags && strcmp(s->files[i].name, name) == 0)
+                        return &s->files[i];
+        if (s->n_files >= ELEMENTSOF(s->files))
+                return NULL; /* the backends use a fixed set of files: a bug, and tests see it */
+        s->files[s->n_files] = (CgroupSlotFile){.hier = hier, .name = name, .flags = flags, .fd = -1};
+        return &s->files[s->n_files++];
 }
 
 /* The slot's fd of a per-run control file, opened on first use. Returns a borrowed fd or -errno. */
 static int cg_slot_file(CgroupSlot *s, size_t hier, const char *name, int flags)
 {
-        for (size_t i = 0; i < s->n_files; i++)
-                if (s->files[i].hier == hier && s->files[i].flags == flags && strcmp(s->files[i].name, name) == 0)
-                        return s->files[i].fd;
-        if (s->n_files >= ELEMENTSOF(s->files))
-                return -ENOBUFS; /* the backends use a fixed set of files: a bug, and tests see it */
-        int fd = openat(s->dir_fd[hier], name, flags | O_CLOEXEC | O_NOFOLLOW);
-        if (fd < 0)
-                return -errno;
-        s->files[s->n_files++] = (CgroupSlotFile){.hier = hier, .name = name, .flags = flags, .fd = fd};
-        return fd;
+        CgroupSlotFile *f = slot_entry(s, hier, name, flags);
+        if (!f)
+                return -ENOBUFS;
+        if (f->fd < 0) {
+                f->fd = openat(s->dir_fd[hier], name, flags | O_CLOEXEC | O_NOFOLLOW);
+                if (f->fd < 0)
+                        return -errno;
+        }
+        return f->fd;
 }
 
 int cg_slot_write(CgroupSlot *s, size_t hier, const char *name, const char *value)
@@ -619,17 +629,18 @@ int cg_slot_write(CgroupSlot *s, size_t hier, const char *name, const char *valu
         return (size_t)n == len ? 0 : -EIO;
 }
 
-int cg_slot_write_pids_max(CgroupSlot *s, size_t hier, const char *value)
+int cg_slot_set(CgroupSlot *s, size_t hier, const char *name, const char *value)
 {
-        if (strcmp(s->pids_max, value) == 0)
+        CgroupSlotFile *f = slot_entry(s, hier, name, O_WRONLY);
+        if (!f)
+                return -ENOBUFS;
+        if (strcmp(f->value, value) == 0)
                 return 0;
-        int r = cg_slot_write(s, hier, "pids.max", value);
-        if (r < 0) {
-                s->pids_max[0] = '\0';
-                return r;
-        }
-        snprintf(s->pids_max, sizeof s->pids_max, "%s", value);
-        return 0;
+        f->value[0] = '\0'; /* unknown until the write succeeds */
+        int r = cg_slot_write(s, hier, name, value);
+        if (r == 0)
+                snprintf(f->value, sizeof f->value, "%s", value);
+        return r;
 }
 
 /* The current text of a per-run control file (see cg_slot_file()). */
