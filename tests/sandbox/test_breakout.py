@@ -280,7 +280,9 @@ CASES = [
     Case("busy.c", TLE, ("--time", "1", "--wall-time", "3"), check=cpu_at_least(1.0)),
     Case("cpu_threads.c", TLE, ("--time", "1", "--wall-time", "5"), check=cpu_over_wall),
     Case("cpu_children.c", TLE, ("--time", "1", "--wall-time", "5"), check=children_cpu_counted),
-    Case("node_infinite.js", TLE, ("--time", "1", "--wall-time", "3"), check=cpu_at_least(1.0)),
+    # The wall limit is only a backstop here: under software emulation (the v2 VM) Node can take
+    # over 3 s of wall time to spend 1 s of CPU.
+    Case("node_infinite.js", TLE, ("--time", "1", "--wall-time", "10"), check=cpu_at_least(1.0)),
     Case("sleep_dodge.c", TLE, QUICK_TIME, check=wall_between(2.0, 4.0)),
     Case("select_dodge.py", TLE, QUICK_TIME, check=wall_between(2.0, 4.0)),
     Case("pause_self.c", TLE, QUICK_TIME, check=wall_between(2.0, 4.0)),
