@@ -23,6 +23,7 @@
 
 struct Store {
         char *url;
+        char *migrations_dir; /* SENTINEL_MIGRATIONS_DIR ("": the installed or source tree's) */
         pthread_mutex_t lock;
         pthread_cond_t cond;
         PGconn **idle; /* connections ready for use (NULL slots are not yet opened) */
@@ -39,10 +40,11 @@ int store_new(const Config *cfg, Store **ret, char *errbuf, size_t errlen)
         if (!s)
                 return -ENOMEM;
         s->url = strdup(cfg->database_url);
+        s->migrations_dir = strdup(cfg->migrations_dir ? cfg->migrations_dir : "");
         s->size = cfg->db_pool;
         s->idle = calloc(s->size, sizeof *s->idle);
         s->idle_gen = calloc(s->size, sizeof *s->idle_gen);
-        if (!s->url || !s->idle || !s->idle_gen) {
+        if (!s->url || !s->migrations_dir || !s->idle || !s->idle_gen) {
                 store_free(s);
                 return -ENOMEM;
         }
@@ -63,6 +65,7 @@ Store *store_free(Store *s)
         free(s->idle);
         free(s->idle_gen);
         free(s->url);
+        free(s->migrations_dir);
         pthread_mutex_destroy(&s->lock);
         pthread_cond_destroy(&s->cond);
         free(s);
@@ -187,7 +190,7 @@ int store_migrate(Store *s, char *errbuf, size_t errlen)
                 snprintf(errbuf, errlen, "PostgreSQL is unreachable (%s)", s->url);
                 return r;
         }
-        r = pg_migrate(c, pg_migrations_dir(), errbuf, errlen);
+        r = pg_migrate(c, pg_migrations_dir(s->migrations_dir), errbuf, errlen);
         release(s, c);
         if (r < 0)
                 return r;

@@ -93,6 +93,7 @@ static const ConfigEntry config_table[] = {
         U("SENTINEL_AUTH_REFRESH_MS", auth_refresh_ms, 1000, 100, 3600000, "ms", "how often the API re-reads the API keys (a revocation takes this long)"),
         U("SENTINEL_SHUTDOWN_GRACE_MS", shutdown_grace_ms, 30000, 0, 600000, "ms", "SIGTERM: time to finish in-flight work"),
         S("SENTINEL_POLICY_DIR", policy_dir, "", "sandbox-policies directory (languages.json, seccomp/)"),
+        S("SENTINEL_MIGRATIONS_DIR", migrations_dir, "", "database migrations (NNNN_name.sql) the API applies at start; empty: the installed ones, else the source tree's"),
         S("SENTINEL_CGROUP_ROOT", cgroup_root, "", "cgroup (relative to the hierarchy) to create slots under; empty: our own"),
         S("SENTINEL_LOG_LEVEL", log_level, "info", "debug, info, warning or error"),
 };

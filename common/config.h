@@ -58,6 +58,7 @@ typedef struct Config {
         uint64_t shutdown_grace_ms; /* SIGTERM: time to finish what is in flight */
 
         char *policy_dir;         /* sandbox-policies/ (languages.json, seccomp/) */
+        char *migrations_dir;     /* migrations/ (NNNN_name.sql); "" = the installed one, else the source tree's */
         char *cgroup_root;        /* override: cgroup to create slots under ("" = own cgroup) */
         char *log_level;
 } Config;

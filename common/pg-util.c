@@ -76,11 +76,10 @@ PGresult *pg_exec_prepared(PGconn *conn, const char *sql, int n_params, const ch
         return PQexecPrepared(conn, name, n_params, params, NULL, NULL, 0);
 }
 
-const char *pg_migrations_dir(void)
+const char *pg_migrations_dir(const char *configured)
 {
-        const char *env = getenv("SENTINEL_MIGRATIONS_DIR");
-        if (env && *env)
-                return env;
+        if (configured && *configured)
+                return configured;
         if (access(SENTINEL_MIGRATIONS_DIR, F_OK) == 0)
                 return SENTINEL_MIGRATIONS_DIR;
         return SENTINEL_SOURCE_MIGRATIONS_DIR;

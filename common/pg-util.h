@@ -36,4 +36,4 @@ PGresult *pg_exec_prepared(PGconn *conn, const char *sql, int n_params, const ch
 int pg_migrate(PGconn *conn, const char *dir, char *errbuf, size_t errlen);
 
 /* The migrations directory: SENTINEL_MIGRATIONS_DIR, else the installed one, else the source tree's. */
-const char *pg_migrations_dir(void);
+const char *pg_migrations_dir(const char *configured);
