@@ -21,6 +21,11 @@
 #define CONFIRM_TIMEOUT_MS 5000
 #define RECONNECT_MS 1000
 #define HEARTBEAT_S 10
+/* Confirms are recorded (their outbox rows deleted) together, at most this long after the first of
+ * them: one transaction for every confirm of a tenth of a second instead of one per publish. A
+ * confirmed row the API has not deleted yet is still in the outbox, so the delay stays well below
+ * the relay's age (a quarter of it at most): no relay re-publishes a job for it. */
+#define RECORD_DELAY_MS 100
 
 struct Publisher {
         const Config *cfg;
@@ -170,6 +175,36 @@ static int publish_batch(Publisher *p, const Uuid *ids, size_t n, bool *acked)
         return 0;
 }
 
+/* Confirmed publishes whose outbox rows are not deleted yet. */
+typedef struct Confirms {
+        Uuid ids[BATCH_MAX];
+        size_t n;
+        uint64_t record_at; /* when to delete them; UINT64_MAX when there are none */
+} Confirms;
+
+/* Deletes the outbox rows of every confirm held, in one statement. A failure leaves the rows to the
+ * relay, which finds their jobs delivered and deletes them, or publishes them once more. */
+static void record_confirms(Publisher *p, Confirms *c)
+{
+        if (c->n > 0) {
+                int r = store_mark_published(p->store, c->ids, c->n);
+                if (r < 0)
+                        log_warning("publisher: recording %zu confirm(s) failed (%s); the relay will publish "
+                                    "them again", c->n, strerror(-r));
+        }
+        c->n = 0;
+        c->record_at = UINT64_MAX;
+}
+
+static void hold_confirm(Publisher *p, Confirms *c, const Uuid *id)
+{
+        if (c->n == BATCH_MAX)
+                record_confirms(p, c);
+        if (c->n == 0)
+                c->record_at = now_monotonic_ms() + MIN(RECORD_DELAY_MS, p->cfg->relay_age_ms / 4);
+        c->ids[c->n++] = *id;
+}
+
 /* Drops heartbeats and notices a closed connection while idle. */
 static void service_idle(Publisher *p)
 {
@@ -194,20 +229,24 @@ static void *publisher_main(void *arg)
         Publisher *p = arg;
         Uuid *batch = calloc(BATCH_MAX, sizeof *batch);
         bool *acked = calloc(BATCH_MAX, sizeof *acked);
-        if (!batch || !acked) {
+        Confirms *confirms = calloc(1, sizeof *confirms);
+        if (!batch || !acked || !confirms) {
                 free(batch);
                 free(acked);
+                free(confirms);
                 log_error("publisher: out of memory");
                 return NULL;
         }
         uint64_t next_relay = now_monotonic_ms() + p->cfg->relay_interval_ms;
         uint64_t next_connect = 0;
+        confirms->record_at = UINT64_MAX;
         for (;;) {
                 size_t n = 0;
                 bool stopping;
+                uint64_t until = MIN(next_relay, confirms->record_at);
                 pthread_mutex_lock(&p->lock);
-                if (!p->stop && p->len == 0 && now_monotonic_ms() < next_relay) {
-                        uint64_t wait_ms = MIN(next_relay - now_monotonic_ms(), 1000);
+                if (!p->stop && p->len == 0 && now_monotonic_ms() < until) {
+                        uint64_t wait_ms = MIN(until - now_monotonic_ms(), 1000);
                         struct timespec ts;
                         clock_gettime(CLOCK_REALTIME, &ts);
                         ts.tv_sec += (time_t)(wait_ms / 1000);
@@ -227,6 +266,8 @@ static void *publisher_main(void *arg)
                         }
                 pthread_mutex_unlock(&p->lock);
 
+                if (now_monotonic_ms() >= confirms->record_at)
+                        record_confirms(p, confirms);
                 if (!p->conn && now_monotonic_ms() >= next_connect) {
                         if (connect_broker(p) < 0)
                                 next_connect = now_monotonic_ms() + RECONNECT_MS;
@@ -239,6 +280,7 @@ static void *publisher_main(void *arg)
                 }
 
                 if (n == 0 && now_monotonic_ms() >= next_relay) {
+                        record_confirms(p, confirms); /* the relay must not see our own confirms */
                         Uuid *ids = NULL;
                         size_t m = 0;
                         if (store_unpublished(p->store, p->cfg->relay_age_ms, BATCH_MAX, &ids, &m) == 0 && m > 0) {
@@ -252,16 +294,9 @@ static void *publisher_main(void *arg)
                 if (n > 0) {
                         memset(acked, 0, n * sizeof *acked);
                         publish_batch(p, batch, n, acked);
-                        size_t k = 0;
                         for (size_t i = 0; i < n; i++)
                                 if (acked[i])
-                                        batch[k++] = batch[i];
-                        if (k > 0) {
-                                int r = store_mark_published(p->store, batch, k);
-                                if (r < 0)
-                                        log_warning("publisher: recording %zu confirm(s) failed (%s); the relay "
-                                                    "will publish them again", k, strerror(-r));
-                        }
+                                        hold_confirm(p, confirms, &batch[i]);
                 } else
                         service_idle(p);
                 if (stopping) {
@@ -272,9 +307,11 @@ static void *publisher_main(void *arg)
                                 break;
                 }
         }
+        record_confirms(p, confirms);
         disconnect(p);
         free(batch);
         free(acked);
+        free(confirms);
         return NULL;
 }
 
