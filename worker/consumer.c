@@ -259,8 +259,10 @@ static void redis_send(Consumer *c)
 }
 
 /* Queues one XADD, its notification and for a final event an EXPIRE on the pipeline. Returns
- * whether the commands went out; for a final event, whether Redis answered them all. */
-static bool send_event(Consumer *c, const char *ids, const char *text, bool final)
+ * whether the commands went out; for a final event, whether Redis answered them all. An event
+ * sent with `later` is only queued, without a notification: the caller sends the job's next event
+ * right away, and that one's notification covers both (a hub reads a stream from where it was). */
+static bool send_event(Consumer *c, const char *ids, const char *text, bool final, bool later)
 {
         redisContext *r = redis_get(c);
         if (!r)
@@ -271,6 +273,8 @@ static bool send_event(Consumer *c, const char *ids, const char *text, bool fina
         const char *argv[] = {"XADD", key, "MAXLEN", "~", maxlen, "*", EVENTS_FIELD, text, "final", "1"};
         if (redisAppendCommandArgv(r, final ? 10 : 8, argv, NULL) == REDIS_OK)
                 c->redis_pending++;
+        if (later)
+                return true;
         /* Then the job's id on the notification stream the API's hubs follow (after the event:
          * a hub that reads the id finds the event in the job's stream). */
         const char *nv[] = {"XADD", NOTIFY_KEY, "MAXLEN", "~", NOTIFY_MAXLEN, "*", NOTIFY_FIELD, ids};
@@ -317,7 +321,7 @@ static void keep_final(Consumer *c, const char *ids, char *text_owned)
 
 static void resend_finals(Consumer *c)
 {
-        while (c->finals && send_event(c, c->finals->ids, c->finals->text, true)) {
+        while (c->finals && send_event(c, c->finals->ids, c->finals->text, true, false)) {
                 PendingFinal *p = c->finals;
                 log_info("job %s: final event sent after Redis came back", p->ids);
                 c->finals = p->next;
@@ -333,7 +337,7 @@ static void resend_finals(Consumer *c)
  * event costs a write, not a round trip; the final one waits for every reply (the event is in
  * Redis before the ack). A lost event is never a lost result, and a final one is kept until
  * Redis takes it. */
-static void emit(Consumer *c, Job *j, json_t *event, bool final)
+static void emit(Consumer *c, Job *j, json_t *event, bool final, bool later)
 {
         char *text = event ? json_dumps(event, JSON_COMPACT) : NULL;
         json_decref(event);
@@ -346,26 +350,28 @@ static void emit(Consumer *c, Job *j, json_t *event, bool final)
                         return;
                 }
         }
-        if (!send_event(c, j->ids, text, final) && final) {
+        if (!send_event(c, j->ids, text, final, later) && final) {
                 keep_final(c, j->ids, text);
                 return;
         }
         free(text);
 }
 
-static void flush_output(Consumer *c, Job *j)
+/* `later`: the job's final event follows at once (see send_event). */
+static void flush_output(Consumer *c, Job *j, bool later)
 {
         if (j->batch_len == 0)
                 return;
         json_t *data = json_string_lossy(j->batch, j->batch_len);
-        emit(c, j, json_pack("{s:s, s:o}", "type", j->batch_stream == 2 ? "stderr" : "stdout", "data", data), false);
+        emit(c, j, json_pack("{s:s, s:o}", "type", j->batch_stream == 2 ? "stderr" : "stdout", "data", data), false,
+                later);
         j->batch_len = 0;
 }
 
 static void add_output(Consumer *c, Job *j, int stream, const char *data, size_t len)
 {
         if (j->batch_len > 0 && j->batch_stream != stream)
-                flush_output(c, j);
+                flush_output(c, j, false);
         while (len > 0) {
                 if (!j->batch) {
                         j->batch = malloc(BATCH_BYTES);
@@ -381,7 +387,7 @@ static void add_output(Consumer *c, Job *j, int stream, const char *data, size_t
                 data += n;
                 len -= n;
                 if (j->batch_len == BATCH_BYTES)
-                        flush_output(c, j);
+                        flush_output(c, j, false);
         }
 }
 
@@ -498,11 +504,12 @@ static int finish_job(Consumer *c, Job *j)
         _cleanup_free_ char *json = NULL;
         if (commit_result(c, j, status, &json) < 0)
                 return -EAGAIN;
-        flush_output(c, j);
+        /* The last output and the result go out together, under one notification. */
+        flush_output(c, j, json != NULL);
         if (json) {
                 json_error_t e;
                 json_t *res = json_loads(json, 0, &e);
-                emit(c, j, json_pack("{s:s, s:o*}", "type", "result", "result", res), true);
+                emit(c, j, json_pack("{s:s, s:o*}", "type", "result", "result", res), true, false);
         }
         ack(c, j);
         if (!j->dead) {
@@ -741,7 +748,7 @@ static void on_exec_event(Consumer *c, ExecEvent *ev)
         case EXEC_EVENT_PHASE:
                 emit(c, j, json_pack("{s:s, s:s, s:s}", "type", "status", "status", "RUNNING", "phase",
                                 ev->phase == JOB_COMPILING ? "compiling" : "running"),
-                        false);
+                        false, false);
                 break;
         case EXEC_EVENT_OUTPUT:
                 add_output(c, j, ev->stream, ev->data, ev->len);
@@ -801,7 +808,7 @@ int consumer_run(const Config *cfg, Executor **exec, WorkerMetrics *m, int signa
                 for (Job *j = c.jobs; j; j = j->next)
                         if (j->batch_len > 0) {
                                 if (now_monotonic_ms() - j->batch_since_ms >= FLUSH_MS)
-                                        flush_output(&c, j);
+                                        flush_output(&c, j, false);
                                 else
                                         timeout = MIN(timeout, FLUSH_MS);
                         }
