@@ -159,6 +159,20 @@ def test_bad_trusted_proxies_refused_at_start(stack):
     assert r.returncode == 2 and 'SENTINEL_TRUSTED_PROXIES: "ingress"' in r.stderr, r
 
 
+def test_migrations_dir_from_the_configuration(stack, tmp_path):
+    """SENTINEL_MIGRATIONS_DIR is where the API takes its migrations from: a directory that is not
+    there stops it with a message naming the directory (without the variable, the source tree's
+    migrations would be found and the command would succeed)."""
+    import subprocess
+
+    from conftest import BUILD
+    missing = tmp_path / "no-migrations"
+    env = dict(stack.env(), SENTINEL_MIGRATIONS_DIR=str(missing))
+    r = subprocess.run([str(BUILD / "api" / "sentinel-api"), "keys", "list"], env=env, capture_output=True,
+                       text=True, timeout=60)
+    assert r.returncode == 1 and f"migrations directory {missing}: No such file or directory" in r.stderr, r
+
+
 def test_wait_cap_shorter_than_the_timer_tick_is_kept(api, stack):
     """?wait=true answers 202 at SENTINEL_WAIT_MAX_MS even when that is shorter than the wait
     timer's one-second tick: a new waiter whose deadline comes first wakes the timer."""

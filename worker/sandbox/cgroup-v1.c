@@ -24,18 +24,13 @@ static int v1_parent_setup(_unused_ CgroupManager *m)
         return 0;
 }
 
-static bool has_memsw(const CgroupSlot *s)
-{
-        return s->memsw;
-}
-
 static int v1_slot_setup(CgroupSlot *s)
 {
         /* A new memory cgroup starts unlimited. Without swap accounting (no memsw files) the best
          * we can do against swapping is swappiness 0. */
         s->mem_limit = -1;
         s->memsw = s->m->fake || faccessat(s->dir_fd[MEM], "memory.memsw.limit_in_bytes", F_OK, 0) == 0;
-        if (!has_memsw(s)) {
+        if (!s->memsw) {
                 int r = cg_write(s->m, s->dir_fd[MEM], "memory.swappiness", "0");
                 if (r < 0 && r != -ENOENT)
                         return r;
@@ -53,9 +48,8 @@ static int set_memory_limit(CgroupSlot *s, int64_t limit)
 
         uint64_t now = s->mem_limit < 0 ? UINT64_MAX : (uint64_t)s->mem_limit;
         uint64_t want = limit < 0 ? UINT64_MAX : (uint64_t)limit;
-        bool memsw = has_memsw(s);
         int r;
-        if (want > now && memsw) {
+        if (want > now && s->memsw) {
                 r = cg_slot_set(s, MEM, "memory.memsw.limit_in_bytes", buf);
                 if (r < 0)
                         return r;
@@ -63,7 +57,7 @@ static int set_memory_limit(CgroupSlot *s, int64_t limit)
         r = cg_slot_set(s, MEM, "memory.limit_in_bytes", buf);
         if (r < 0)
                 return r;
-        if (want <= now && memsw) {
+        if (want <= now && s->memsw) {
                 r = cg_slot_set(s, MEM, "memory.memsw.limit_in_bytes", buf);
                 if (r < 0)
                         return r;
@@ -85,7 +79,7 @@ static int v1_slot_prepare(CgroupSlot *s, const Limits *limits)
         r = cg_slot_write(s, MEM, "memory.max_usage_in_bytes", "0");
         if (r < 0)
                 return r;
-        if (has_memsw(s)) {
+        if (s->memsw) {
                 r = cg_slot_write(s, MEM, "memory.memsw.max_usage_in_bytes", "0");
                 if (r < 0)
                         return r;
